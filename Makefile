@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# QRTX top-level build.
+#   make            userspace: libqrtx, the qrtx CLI, unit tests
+#   make module     driver/qrtx.ko against the installed Debian kernel headers
+#   make check      install what is missing, build everything, run every test
+#   make run        install what is missing, build, run the example job
+# KDIR= overrides the kernel build directory.
+
+BUILD    ?= build
+VARIANT  ?= release
+OUT      := $(BUILD)/$(VARIANT)
+KDIR     ?= $(shell scripts/kdir.sh)
+
+CC       ?= cc
+CPPFLAGS += -Iuapi -Iruntime/include -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -pthread
+LDLIBS   += -pthread
+
+ifeq ($(VARIANT),sanitize)
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+LIB_SRCS   := runtime/ledger.c runtime/resource.c
+LIB_OBJS   := $(LIB_SRCS:%.c=$(OUT)/%.o)
+LIB        := $(OUT)/libqrtx.a
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/unit/%)
+
+.PHONY: all userspace module module-check selftests bench unit-tests check run clean
+.DEFAULT_GOAL := all
+
+all: userspace
+userspace: $(OUT)/qrtx unit-tests
+	@ln -sf $(OUT)/qrtx qrtx
+
+unit-tests: $(UNIT_BINS)
+
+$(OUT)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(OUT)/qrtx: $(OUT)/tools/qrtx.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# The module must build without a single warning under W=1 and sparse.
+module-check:
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) clean >/dev/null
+	@$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=1 modules 2>&1 | tee $(BUILD)/module-check.log
+	@! grep -E 'warning:|error:' $(BUILD)/module-check.log
+
+selftests:
+	$(MAKE) -C tests/selftests/qrtx OUT=$(CURDIR)/$(BUILD)/selftests
+
+bench:
+	$(MAKE) -C bench OUT=$(CURDIR)/$(BUILD)/bench
+
+check:
+	@scripts/deps.sh check
+	@tests/run-all.sh
+
+run:
+	@scripts/deps.sh build
+	@$(MAKE) -s userspace
+	./qrtx info
+
+clean:
+	rm -rf $(BUILD) qrtx
+	-$(MAKE) -s -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Resource client over /dev/qrtx or the in-process ledger.
+ *
+ * Global state: the in-process ledger is one per process, created on first
+ * use and shared by every qrtx_res of the process, as the kernel's pools
+ * are shared by every open file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "qrtx/ledger.h"
+#include "qrtx/resource.h"
+
+#define QRTX_INPROCESS_QUBITS 64
+
+struct qrtx_res {
+	enum qrtx_res_backend backend;
+	int fd;
+	struct qrtx_account *acct;
+};
+
+static pthread_once_t ledger_once = PTHREAD_ONCE_INIT;
+static struct qrtx_ledger *process_ledger;
+static int process_ledger_err;
+
+static void process_ledger_init(void)
+{
+	struct qrtx_ledger_config cfg = { .qubits = QRTX_INPROCESS_QUBITS };
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+	/* The module's default: half of the machine's memory. */
+	if (pages > 0 && psize > 0)
+		cfg.host_bytes = (uint64_t)pages * (uint64_t)psize / 2;
+	process_ledger_err = qrtx_ledger_new(&cfg, &process_ledger);
+}
+
+int qrtx_res_open(const char *path, struct qrtx_res **out)
+{
+	struct qrtx_res *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	r->fd = open(path ? path : "/dev/qrtx", O_RDWR | O_CLOEXEC);
+	if (r->fd >= 0) {
+		r->backend = QRTX_RES_KERNEL;
+		*out = r;
+		return 0;
+	}
+	err = -errno;
+	/* Only a missing device means "no module"; EACCES is the admin's call. */
+	if (err != -ENOENT || path) {
+		free(r);
+		return err;
+	}
+	pthread_once(&ledger_once, process_ledger_init);
+	err = process_ledger_err;
+	if (!err)
+		err = qrtx_account_open(process_ledger, &r->acct);
+	if (err) {
+		free(r);
+		return err;
+	}
+	r->backend = QRTX_RES_INPROCESS;
+	*out = r;
+	return 0;
+}
+
+void qrtx_res_close(struct qrtx_res *r)
+{
+	if (!r)
+		return;
+	if (r->backend == QRTX_RES_KERNEL)
+		close(r->fd);
+	else
+		qrtx_account_close(r->acct);
+	free(r);
+}
+
+enum qrtx_res_backend qrtx_res_backend(const struct qrtx_res *r)
+{
+	return r->backend;
+}
+
+const char *qrtx_res_backend_name(const struct qrtx_res *r)
+{
+	return r->backend == QRTX_RES_KERNEL ? "kernel" : "in-process";
+}
+
+static int res_ioctl(struct qrtx_res *r, unsigned long cmd, void *arg)
+{
+	return ioctl(r->fd, cmd, arg) ? -errno : 0;
+}
+
+int qrtx_res_info(struct qrtx_res *r, struct qrtx_info *info)
+{
+	if (r->backend == QRTX_RES_KERNEL)
+		return res_ioctl(r, QRTX_IOC_INFO, info);
+	return qrtx_account_info(r->acct, info);
+}
+
+int qrtx_res_reserve(struct qrtx_res *r, struct qrtx_reserve *req)
+{
+	if (r->backend == QRTX_RES_KERNEL)
+		return res_ioctl(r, QRTX_IOC_RESERVE, req);
+	return qrtx_account_reserve(r->acct, req);
+}
+
+int qrtx_res_release(struct qrtx_res *r, uint64_t handle)
+{
+	struct qrtx_release rel = { .handle = handle };
+
+	if (r->backend == QRTX_RES_KERNEL)
+		return res_ioctl(r, QRTX_IOC_RELEASE, &rel);
+	return qrtx_account_release(r->acct, handle);
+}
+
+int qrtx_res_list(struct qrtx_res *r, struct qrtx_list *lst)
+{
+	if (r->backend == QRTX_RES_KERNEL)
+		return res_ioctl(r, QRTX_IOC_LIST, lst);
+	return qrtx_account_list(r->acct, lst);
+}

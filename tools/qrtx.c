@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * qrtx: the command-line front end. It parses arguments and prints; the
+ * work is done by libqrtx.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qrtx/resource.h"
+
+#define QRTX_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: qrtx COMMAND [OPTIONS]\n"
+		"\n"
+		"Commands:\n"
+		"  info [--json]   show the resource pools: logical qubits, host state\n"
+		"                  memory and GPU memory, their totals and use, from\n"
+		"                  /dev/qrtx when the module is loaded, else from the\n"
+		"                  in-process ledger\n"
+		"\n"
+		"Options:\n"
+		"  -h, --help      show this help\n"
+		"  --version       show the version and the ABI version\n"
+		"\n"
+		"Exit status: 0 success, 1 the command failed, 2 bad usage.\n");
+}
+
+static void print_pool(const char *name, const struct qrtx_pool_stat *p)
+{
+	printf("%-12s %20llu %20llu\n", name,
+	       (unsigned long long)p->total, (unsigned long long)p->used);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct qrtx_info info = { 0 };
+	struct qrtx_res *res;
+	bool json = false;
+	int err;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "qrtx info: unknown option '%s'\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	err = qrtx_res_open(NULL, &res);
+	if (err) {
+		fprintf(stderr, "qrtx info: cannot open /dev/qrtx: %s\n", strerror(-err));
+		return EXIT_FAIL;
+	}
+	err = qrtx_res_info(res, &info);
+	if (err) {
+		fprintf(stderr, "qrtx info: %s\n", strerror(-err));
+		qrtx_res_close(res);
+		return EXIT_FAIL;
+	}
+	if (json) {
+		printf("{\"backend\":\"%s\",\"abi_version\":%u,"
+		       "\"qubits\":{\"total\":%llu,\"used\":%llu},"
+		       "\"host_bytes\":{\"total\":%llu,\"used\":%llu},"
+		       "\"gpus\":[",
+		       qrtx_res_backend_name(res), info.abi_version,
+		       (unsigned long long)info.qubits.total,
+		       (unsigned long long)info.qubits.used,
+		       (unsigned long long)info.host_bytes.total,
+		       (unsigned long long)info.host_bytes.used);
+		for (uint32_t i = 0; i < info.gpu_count; i++)
+			printf("%s{\"total\":%llu,\"used\":%llu}",
+			       i ? "," : "", (unsigned long long)info.gpu[i].total,
+			       (unsigned long long)info.gpu[i].used);
+		printf("]}\n");
+	} else {
+		printf("backend: %s (ABI %u)\n", qrtx_res_backend_name(res),
+		       info.abi_version);
+		printf("%-12s %20s %20s\n", "pool", "total", "used");
+		print_pool("qubits", &info.qubits);
+		print_pool("host_bytes", &info.host_bytes);
+		for (uint32_t i = 0; i < info.gpu_count; i++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "gpu%u_bytes", i);
+			print_pool(name, &info.gpu[i]);
+		}
+	}
+	qrtx_res_close(res);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("qrtx %s (ABI %d)\n", QRTX_VERSION, QRTX_ABI_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 2, argv + 2);
+	fprintf(stderr, "qrtx: unknown command '%s' (see 'qrtx --help')\n", argv[1]);
+	return EXIT_USAGE;
+}
