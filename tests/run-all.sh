@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build everything and run every suite: unit tests (plain and under
+# AddressSanitizer + UndefinedBehaviorSanitizer), valgrind on the CLI,
+# the module's warning-free build, and the driver selftests inside a VM.
+# Ends with one line: "N passed, N failed, N skipped". Exit status is
+# non-zero when anything failed.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+RESULTS=$BUILD/results
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+passed=0 failed=0 skipped=0
+
+pass() { passed=$((passed + 1)); echo "PASS $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
+
+# step NAME CMD...: one counted check whose output is kept in a log.
+step() {
+	local name=$1 log
+	shift
+	log=$RESULTS/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').log
+	if "$@" >"$log" 2>&1; then
+		pass "$name"
+	else
+		fail "$name (log: $log)"
+		tail -n 30 "$log" | sed 's/^/    /'
+	fi
+}
+
+# tap SUITE PROGRAM: run a cmocka program with TAP output, one count per case.
+tap() {
+	local suite=$1 prog=$2 name out rc line n_fail=0
+	name=$(basename "$prog")
+	out=$RESULTS/$suite-$name.tap
+	CMOCKA_MESSAGE_OUTPUT=TAP "$prog" >"$out" 2>&1 </dev/null
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"not ok "*)
+			n_fail=$((n_fail + 1))
+			fail "$suite/$name: ${line#not ok }" ;;
+		"ok "*"# SKIP"* | "ok "*"# skip"*)
+			skip "$suite/$name: ${line#ok }" "${line##*#}" ;;
+		"ok "*)
+			pass "$suite/$name: ${line#ok }" ;;
+		esac
+	done <"$out"
+	if [ "$rc" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
+		fail "$suite/$name: exited with status $rc"
+	fi
+	if [ "$rc" -ne 0 ]; then
+		grep -v '^ok ' "$out" | tail -n 30 | sed 's/^/    /'
+	fi
+}
+
+echo "== build"
+step "build: userspace" make -s userspace
+step "build: userspace under ASan+UBSan" make -s VARIANT=sanitize unit-tests
+step "build: module with W=1 C=1, no warnings" make -s module-check
+step "build: driver selftests" make -s selftests
+step "build: benchmarks" make -s bench
+
+echo "== unit"
+for t in "$BUILD"/release/tests/unit/test_*; do
+	[ -x "$t" ] && tap unit "$t"
+done
+
+echo "== unit under ASan+UBSan"
+for t in "$BUILD"/sanitize/tests/unit/test_*; do
+	[ -x "$t" ] && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tap sanitize "$t"
+done
+
+echo "== valgrind"
+if command -v valgrind >/dev/null; then
+	step "valgrind: qrtx info leaks nothing" valgrind -q --leak-check=full \
+		--show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
+		"$BUILD"/release/qrtx info
+else
+	skip "valgrind: qrtx info" "valgrind is not installed"
+fi
+
+echo "== driver selftests in a VM"
+if [ -f driver/qrtx.ko ] && [ -d "$BUILD/selftests" ]; then
+	vm_out=$BUILD/vm
+	benches=()
+	for b in "$BUILD"/bench/*; do
+		[ -x "$b" ] && benches+=(--bench "$b")
+	done
+	tests/vm/run.sh --kdir "${KDIR:-$(scripts/kdir.sh)}" \
+		--module driver/qrtx.ko --tests "$BUILD/selftests" "${benches[@]}" \
+		--out "$vm_out"
+	if [ -r "$vm_out/counts" ]; then
+		read -r p f s <"$vm_out/counts"
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	else
+		fail "vm: the harness produced no results"
+	fi
+else
+	fail "vm: module or selftests were not built"
+fi
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
