@@ -2,9 +2,9 @@
 /*
  * Resource client over /dev/qrtx or the in-process ledger.
  *
- * Global state: the in-process ledger is one per process, created on first
- * use and shared by every qrtx_res of the process, as the kernel's pools
- * are shared by every open file.
+ * Global state: the in-process ledger is one per process, shared by every
+ * qrtx_res of the process as the kernel's pools are shared by every open
+ * file. It exists while at least one qrtx_res uses it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,19 +24,41 @@ struct qrtx_res {
 	struct qrtx_account *acct;
 };
 
-static pthread_once_t ledger_once = PTHREAD_ONCE_INIT;
-static struct qrtx_ledger *process_ledger;
-static int process_ledger_err;
+static pthread_mutex_t ledger_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct qrtx_ledger *process_ledger;	/* under ledger_lock */
+static unsigned int process_ledger_users;	/* under ledger_lock */
 
-static void process_ledger_init(void)
+static int process_account_open(struct qrtx_account **out)
 {
-	struct qrtx_ledger_config cfg = { .qubits = QRTX_INPROCESS_QUBITS };
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	int err = 0;
 
-	/* The module's default: half of the machine's memory. */
-	if (pages > 0 && psize > 0)
-		cfg.host_bytes = (uint64_t)pages * (uint64_t)psize / 2;
-	process_ledger_err = qrtx_ledger_new(&cfg, &process_ledger);
+	pthread_mutex_lock(&ledger_lock);
+	if (!process_ledger) {
+		struct qrtx_ledger_config cfg = { .qubits = QRTX_INPROCESS_QUBITS };
+		long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+		/* The module's default: half of the machine's memory. */
+		if (pages > 0 && psize > 0)
+			cfg.host_bytes = (uint64_t)pages * (uint64_t)psize / 2;
+		err = qrtx_ledger_new(&cfg, &process_ledger);
+	}
+	if (!err)
+		err = qrtx_account_open(process_ledger, out);
+	if (!err)
+		process_ledger_users++;
+	pthread_mutex_unlock(&ledger_lock);
+	return err;
+}
+
+static void process_account_close(struct qrtx_account *a)
+{
+	qrtx_account_close(a);
+	pthread_mutex_lock(&ledger_lock);
+	if (--process_ledger_users == 0) {
+		qrtx_ledger_free(process_ledger);
+		process_ledger = NULL;
+	}
+	pthread_mutex_unlock(&ledger_lock);
 }
 
 int qrtx_res_open(const char *path, struct qrtx_res **out)
@@ -58,10 +80,7 @@ int qrtx_res_open(const char *path, struct qrtx_res **out)
 		free(r);
 		return err;
 	}
-	pthread_once(&ledger_once, process_ledger_init);
-	err = process_ledger_err;
-	if (!err)
-		err = qrtx_account_open(process_ledger, &r->acct);
+	err = process_account_open(&r->acct);
 	if (err) {
 		free(r);
 		return err;
@@ -78,7 +97,7 @@ void qrtx_res_close(struct qrtx_res *r)
 	if (r->backend == QRTX_RES_KERNEL)
 		close(r->fd);
 	else
-		qrtx_account_close(r->acct);
+		process_account_close(r->acct);
 	free(r);
 }
 
