@@ -115,6 +115,7 @@ static long qrtx_ioc_info(void __user *arg)
 static long qrtx_ioc_reserve(struct qrtx_file *qf, void __user *arg,
 			     bool may_block)
 {
+	struct qrtx_reserve __user *ureq = arg;
 	struct qrtx_reserve req;
 	long ret;
 
@@ -123,7 +124,7 @@ static long qrtx_ioc_reserve(struct qrtx_file *qf, void __user *arg,
 	ret = qrtx_reserve(qf, &req, may_block);
 	if (ret)
 		return ret;
-	if (put_user(req.handle, (__u64 __user *)(arg + offsetof(struct qrtx_reserve, handle)))) {
+	if (put_user(req.handle, &ureq->handle)) {
 		/* The caller cannot learn the handle: take the grant back. */
 		qrtx_release(qf, req.handle);
 		return -EFAULT;
