@@ -16,14 +16,19 @@ CC       ?= cc
 CPPFLAGS += -Iuapi -Iruntime/include -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -pthread
-LDLIBS   += -pthread
+LDLIBS   += -ljansson -lnuma -lm -pthread
+
+# Kernels for an instruction set live in files named for it; the engine
+# picks one at run time, so only these files are built for that ISA.
+$(OUT)/%_avx2.o: CFLAGS += -mavx2 -mfma
+$(OUT)/%_avx512.o: CFLAGS += -mavx512f -mavx512dq -mavx512vl -mfma
 
 ifeq ($(VARIANT),sanitize)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-LIB_SRCS   := runtime/ledger.c runtime/resource.c
+LIB_SRCS   := $(sort $(wildcard runtime/*.c runtime/*/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(OUT)/%.o)
 LIB        := $(OUT)/libqrtx.a
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -38,7 +43,7 @@ userspace: $(OUT)/qrtx unit-tests
 
 unit-tests: $(UNIT_BINS)
 
-$(OUT)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h)
+$(OUT)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
