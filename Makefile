@@ -43,14 +43,16 @@ userspace: $(OUT)/qrtx unit-tests
 
 unit-tests: $(UNIT_BINS)
 
-$(OUT)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h)
+$(OUT)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(OUT)/qrtx: $(OUT)/tools/qrtx.o $(LIB)
+TOOL_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(wildcard tools/*.c))
+
+$(OUT)/qrtx: $(TOOL_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIB)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "qrtx/resource.h"
 
 #define QRTX_VERSION "0.1.0"
@@ -20,6 +21,8 @@ static void usage(FILE *f)
 		"usage: qrtx COMMAND [OPTIONS]\n"
 		"\n"
 		"Commands:\n"
+		"  run FILE        run a circuit (OpenQASM 2.0 or JSON graph) in this\n"
+		"                  process and print its results; 'qrtx run --help'\n"
 		"  info [--json]   show the resource pools: logical qubits, host state\n"
 		"                  memory and GPU memory, their totals and use, from\n"
 		"                  /dev/qrtx when the module is loaded, else from the\n"
@@ -29,7 +32,8 @@ static void usage(FILE *f)
 		"  -h, --help      show this help\n"
 		"  --version       show the version and the ABI version\n"
 		"\n"
-		"Exit status: 0 success, 1 the command failed, 2 bad usage.\n");
+		"Exit status: 0 success, 1 the command failed, 2 bad usage,\n"
+		"3 invalid input (qrtx run).\n");
 }
 
 static void print_pool(const char *name, const struct qrtx_pool_stat *p)
@@ -114,6 +118,8 @@ int main(int argc, char **argv)
 		printf("qrtx %s (ABI %d)\n", QRTX_VERSION, QRTX_ABI_VERSION);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "run"))
+		return qrtx_cli_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 2, argv + 2);
 	fprintf(stderr, "qrtx: unknown command '%s' (see 'qrtx --help')\n", argv[1]);

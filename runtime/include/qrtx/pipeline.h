@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The in-process pipeline behind `qrtx run`: one job through validate,
+ * compile, queue, reserve, execute and complete, with every artifact
+ * persisted under circuit_fs/<job_id>/. No daemon and no kernel module are
+ * needed: reservations go through /dev/qrtx when it exists, else through
+ * the in-process ledger.
+ *
+ * Lifecycle guarantee: whatever happens, the state vector is freed and the
+ * reservation released before the function returns its error.
+ */
+#ifndef QRTX_PIPELINE_H
+#define QRTX_PIPELINE_H
+
+#include <stdint.h>
+
+#include "qrtx/exec.h"
+#include "qrtx/job.h"
+#include "qrtx/jobstate.h"
+#include "qrtx/store.h"
+
+struct qrtx_run_opts {
+	const char *state_dir;		/* NULL: qrtx_store_default_dir() */
+	const char *device;		/* NULL: /dev/qrtx, else in-process */
+	const char *input_json;		/* input.job.json, as submitted */
+	struct qrtx_exec_opts exec;
+};
+
+struct qrtx_run_result {
+	char job_id[QRTX_JOB_ID_MAX];
+	char dir[4096];			/* the job's artifact directory */
+	struct qrtx_jobstate js;
+	uint64_t seed;
+	const char *ledger;		/* "kernel" or "in-process" */
+	uint64_t reserved_qubits, reserved_host_bytes;
+	struct qrtx_pub_result *pubs;
+	uint32_t npubs;
+	char *results_json;		/* results.json as written (malloc'd) */
+};
+
+/* Returns 0 when the job completed; otherwise -errno with err set (and
+ * res->js in Failed) — res->job_id is set as soon as the job exists. */
+int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *opts,
+		 struct qrtx_run_result *res, struct qrtx_error *err);
+void qrtx_run_result_free(struct qrtx_run_result *res);
+
+/* The compiled IR as the compiled.aqo.json document (malloc'd text). */
+char *qrtx_circuit_to_aqo_json(const struct qrtx_circuit *c);
+
+#endif
