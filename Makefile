@@ -23,6 +23,13 @@ LDLIBS   += -ljansson -lnuma -lm -pthread
 $(OUT)/%_avx2.o: CFLAGS += -mavx2 -mfma
 $(OUT)/%_avx512.o: CFLAGS += -mavx512f -mavx512dq -mavx512vl -mfma
 
+# libFuzzer targets: the library built by clang with coverage and sanitizers.
+ifeq ($(VARIANT),fuzz)
+CC       := clang
+CFLAGS   += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=fuzzer,address,undefined
+endif
+
 ifeq ($(VARIANT),sanitize)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
@@ -34,14 +41,17 @@ LIB        := $(OUT)/libqrtx.a
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/unit/%)
 
-.PHONY: all userspace module module-check selftests bench unit-tests check run clean
+.PHONY: all userspace module module-check selftests bench unit-tests fuzz fuzz-targets check run clean
 .DEFAULT_GOAL := all
 
 all: userspace
 userspace: $(OUT)/qrtx unit-tests
 	@ln -sf $(OUT)/qrtx qrtx
 
-unit-tests: $(UNIT_BINS)
+CORPUS_BIN := $(OUT)/tests/corpus/corpus_check
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+unit-tests: $(UNIT_BINS) $(CORPUS_BIN)
 
 $(OUT)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h tools/*.h)
 	@mkdir -p $(dir $@)
@@ -57,6 +67,17 @@ $(OUT)/qrtx: $(TOOL_OBJS) $(LIB)
 
 $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(CORPUS_BIN): $(OUT)/tests/corpus/corpus_check.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-targets: $(FUZZ_BINS)
+
+$(OUT)/tests/fuzz/%: $(OUT)/tests/fuzz/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz:
+	$(MAKE) VARIANT=fuzz fuzz-targets
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -80,7 +101,7 @@ check:
 run:
 	@scripts/deps.sh build
 	@$(MAKE) -s userspace
-	./qrtx info
+	./qrtx run examples/bell.qasm
 
 clean:
 	rm -rf $(BUILD) qrtx

@@ -6,7 +6,8 @@ set -euo pipefail
 
 build_pkgs=(build-essential make pkg-config libjansson-dev libnuma-dev
 	liburing-dev libcmocka-dev linux-headers-amd64 sparse)
-check_pkgs=(linux-image-amd64 qemu-system-x86 busybox-static cpio kmod valgrind)
+check_pkgs=(linux-image-amd64 qemu-system-x86 busybox-static cpio kmod valgrind
+	clang libclang-rt-14-dev)
 
 case "${1:-}" in
 build) want=("${build_pkgs[@]}") ;;

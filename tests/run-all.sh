@@ -62,6 +62,7 @@ tap() {
 echo "== build"
 step "build: userspace" make -s userspace
 step "build: userspace under ASan+UBSan" make -s VARIANT=sanitize unit-tests
+step "build: fuzz targets (libFuzzer, ASan+UBSan)" make -s fuzz
 step "build: module with W=1 C=1, no warnings" make -s module-check
 step "build: driver selftests" make -s selftests
 step "build: benchmarks" make -s bench
@@ -77,13 +78,45 @@ for t in "$BUILD"/sanitize/tests/unit/test_*; do
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tap sanitize "$t"
 done
 
+CORPUS=${QRTX_CORPUS:-../shared/corpus/qasmbench}
+echo "== reference corpus ($CORPUS)"
+if [ -d "$CORPUS" ]; then
+	tap corpus "$BUILD"/release/tests/corpus/corpus_check "$CORPUS"
+	# What a new user does first: qrtx run on each file, through the CLI.
+	run_dir=$(mktemp -d)
+	for f in $(find "$CORPUS" -name '*.qasm' | sort); do
+		step "qrtx run ${f#"$CORPUS"/}" "$BUILD"/release/qrtx run "$f" --shots 256 \
+			--seed 7 --json --state-dir "$run_dir"
+	done
+	rm -rf "$run_dir"
+else
+	skip "corpus" "no reference corpus at $CORPUS"
+fi
+
+echo "== fuzzing (${QRTX_FUZZ_SECONDS:-30} s per target)"
+for t in "$BUILD"/fuzz/tests/fuzz/fuzz_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	seeds=tests/fuzz/corpus/${name#fuzz_}
+	work=$RESULTS/fuzz-$name
+	mkdir -p "$work"
+	step "fuzz: $name runs ${QRTX_FUZZ_SECONDS:-30} s without a crash, leak or hang" \
+		"$t" -max_total_time="${QRTX_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$work/" "$work" "$seeds"
+done
+
 echo "== valgrind"
 if command -v valgrind >/dev/null; then
 	step "valgrind: qrtx info leaks nothing" valgrind -q --leak-check=full \
 		--show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
 		"$BUILD"/release/qrtx info
+	vdir=$(mktemp -d)
+	step "valgrind: qrtx run leaks nothing" valgrind -q --leak-check=full \
+		--show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
+		"$BUILD"/release/qrtx run examples/bell.qasm --seed 1 --state-dir "$vdir"
+	rm -rf "$vdir"
 else
-	skip "valgrind: qrtx info" "valgrind is not installed"
+	skip "valgrind: qrtx info, qrtx run" "valgrind is not installed"
 fi
 
 echo "== driver selftests in a VM"
