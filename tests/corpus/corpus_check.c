@@ -9,7 +9,6 @@
  *
  * usage: corpus_check [--shots N] [--seed S] DIR...
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -138,27 +137,34 @@ static double ref_p(const struct ref *r, size_t n, uint64_t bits)
 	return hit ? hit->p : 0;
 }
 
+static int cmp_outcome(const void *a, const void *b)
+{
+	uint64_t x = ((const struct qrtx_outcome *)a)->bits;
+	uint64_t y = ((const struct qrtx_outcome *)b)->bits;
+
+	return x < y ? -1 : x > y;
+}
+
+/* An outcome's entry in a result list sorted by bits, or NULL. */
+static const struct qrtx_outcome *find_outcome(const struct qrtx_outcome *o, size_t n,
+					       uint64_t bits)
+{
+	struct qrtx_outcome key = { .bits = bits };
+
+	return bsearch(&key, o, n, sizeof(*o), cmp_outcome);
+}
+
 /* Total variation distance between our distribution and the reference. */
 static double tvd(const struct qrtx_pub_result *res, const struct ref *r, size_t n)
 {
-	double d = 0, covered = 0;
+	double d = 0;
 
-	for (size_t i = 0; i < res->nprobs; i++) {
-		double q = ref_p(r, n, res->probs[i].bits);
-
-		d += fabs(res->probs[i].p - q);
-		covered += q;
-	}
+	for (size_t i = 0; i < res->nprobs; i++)
+		d += fabs(res->probs[i].p - ref_p(r, n, res->probs[i].bits));
 	/* Reference outcomes we gave no probability at all. */
-	for (size_t i = 0; i < n; i++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < res->nprobs && !seen; j++)
-			seen = res->probs[j].bits == r[i].bits;
-		if (!seen)
+	for (size_t i = 0; i < n; i++)
+		if (!find_outcome(res->probs, res->nprobs, r[i].bits))
 			d += r[i].p;
-	}
-	(void)covered;
 	return d / 2;
 }
 
@@ -170,11 +176,9 @@ static double chi_square_p(const struct qrtx_pub_result *res, const struct ref *
 	int bins = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		double e = r[i].p * (double)shots, o = 0;
+		const struct qrtx_outcome *hit = find_outcome(res->counts, res->ncounts, r[i].bits);
+		double e = r[i].p * (double)shots, o = hit ? (double)hit->count : 0;
 
-		for (size_t j = 0; j < res->ncounts; j++)
-			if (res->counts[j].bits == r[i].bits)
-				o = (double)res->counts[j].count;
 		total_obs += o;
 		if (e >= 5) {
 			chi2 += (o - e) * (o - e) / e;
