@@ -445,8 +445,13 @@ static void print_results(const struct run_args *a, const struct qrtx_job_spec *
 		const struct qrtx_pub_result *r = &res->pubs[i];
 		const struct qrtx_pub *pub = &job->pubs[i];
 
-		if (res->npubs > 1)
-			printf("\nPUB %u (%s)\n", i, r->kind == QRTX_PUB_SAMPLER ? "sampler" : "estimator");
+		if (res->npubs > 1) {
+			printf("\nPUB %u (%s", i, r->kind == QRTX_PUB_SAMPLER ? "sampler" : "estimator");
+			for (uint32_t s = 0; pub->values && s < job->circuit->nsymbols; s++)
+				printf("%s%s=%.6g", s ? ", " : ": ", job->circuit->symbols[s],
+				       pub->values[s]);
+			printf(")\n");
+		}
 		if (r->kind == QRTX_PUB_SAMPLER) {
 			if (a->exact) {
 				print_outcomes(r, job->circuit->nclbits, true, tty);
