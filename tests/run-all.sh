@@ -100,9 +100,11 @@ for t in "$BUILD"/fuzz/tests/fuzz/fuzz_*; do
 	seeds=tests/fuzz/corpus/${name#fuzz_}
 	work=$RESULTS/fuzz-$name
 	mkdir -p "$work"
+	dict=()
+	[ -f "tests/fuzz/${name#fuzz_}.dict" ] && dict=(-dict="tests/fuzz/${name#fuzz_}.dict")
 	step "fuzz: $name runs ${QRTX_FUZZ_SECONDS:-30} s without a crash, leak or hang" \
 		"$t" -max_total_time="${QRTX_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
-		-artifact_prefix="$work/" "$work" "$seeds"
+		-artifact_prefix="$work/" "${dict[@]}" "$work" "$seeds"
 done
 
 echo "== valgrind"

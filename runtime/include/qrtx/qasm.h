@@ -13,8 +13,9 @@
 #include "qrtx/circuit.h"
 #include "qrtx/error.h"
 
-/* filename is used in messages and to resolve includes (may be NULL:
- * "<input>", includes relative to the working directory). */
+/* filename is used in messages and to resolve includes. It may be NULL
+ * ("<input>" in messages): then only include "qelib1.inc" is allowed, so
+ * untrusted text never reaches the filesystem. */
 int qrtx_qasm_parse(const char *text, size_t len, const char *filename,
 		    struct qrtx_circuit **out, struct qrtx_error *err);
 int qrtx_qasm_parse_file(const char *path, struct qrtx_circuit **out,

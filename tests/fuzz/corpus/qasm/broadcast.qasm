@@ -1,0 +1,11 @@
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg a[4];
+qreg b[4];
+creg m[4];
+h a;
+cx a, b;
+cx a[0], b;
+ccx a[0], a[1], b;
+rzz(pi/4) a, b;
+measure b -> m;
