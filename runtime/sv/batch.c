@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Cache-blocked gate runs: see batch.h for what and why.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "sv.h"
+
+/* How far ahead of the first pending gate a run may reach. */
+#define SCAN_WINDOW 4096
+/* A gathered block always includes the qubits below this many bytes of
+ * amplitudes, so it is made of segments at least that long. */
+#define SEGMENT_BYTES 1024
+
+unsigned int sv_pick_block_bits(enum qrtx_precision prec)
+{
+	const char *env = getenv("QRTX_SV_BLOCK_BITS");
+	long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+	size_t budget = l2 > 0 ? (size_t)l2 / 2 : 256u << 10;
+	unsigned int b = 0;
+
+	if (env && atoi(env) >= 8 && atoi(env) <= 30)
+		return (unsigned int)atoi(env);
+	while ((sv_amp_size(prec) << (b + 1)) <= budget)
+		b++;
+	return b < 10 ? 10 : b > 20 ? 20 : b;
+}
+
+unsigned int qrtx_sv_block_bits(const struct qrtx_sv *sv)
+{
+	return sv->block_bits;
+}
+
+static uint64_t gate_mask(const struct qrtx_sv_gate *g)
+{
+	uint64_t m = 0;
+
+	for (uint32_t i = 0; i < g->k; i++)
+		m |= 1ull << g->targets[i];
+	if (g->kind == QRTX_SV_GATE_CONTROLLED)
+		for (uint32_t i = 0; i < g->nc; i++)
+			m |= 1ull << g->controls[i];
+	return m;
+}
+
+static void apply_one(struct qrtx_sv *sv, const struct qrtx_sv_gate *g)
+{
+	switch (g->kind) {
+	case QRTX_SV_GATE_DIAG:
+		qrtx_sv_apply_diag(sv, g->targets, g->k, g->m);
+		break;
+	case QRTX_SV_GATE_CONTROLLED:
+		qrtx_sv_apply_controlled(sv, g->controls, g->nc, g->targets, g->k, g->m);
+		break;
+	default:
+		qrtx_sv_apply_dense(sv, g->targets, g->k, g->m);
+		break;
+	}
+}
+
+struct run {
+	unsigned int B;
+	uint32_t s[64];		/* the block's qubits, ascending: local bit i = s[i] */
+	uint32_t free[64];	/* the other qubits, ascending */
+	unsigned int nfree;
+	unsigned int c0;	/* s[i] == i for i < c0: segment length 2^c0 */
+	bool inplace;		/* s == 0..B-1: blocks are contiguous */
+	size_t ng;
+	struct sv_gate_plan *gp;
+};
+
+struct run_task {
+	struct qrtx_sv *sv;
+	const struct run *r;
+};
+
+static void copy_block(const struct run *r, unsigned char *amps, unsigned char *buf,
+		       uint64_t base, size_t asz, bool in)
+{
+	size_t seg = asz << r->c0;
+	uint64_t nseg = 1ull << (r->B - r->c0);
+
+	for (uint64_t j = 0; j < nseg; j++) {
+		uint64_t g = base;
+
+		for (unsigned int i = r->c0; i < r->B; i++)
+			g |= ((j >> (i - r->c0)) & 1) << r->s[i];
+		if (in)
+			memcpy(buf + j * seg, amps + g * asz, seg);
+		else
+			memcpy(amps + g * asz, buf + j * seg, seg);
+	}
+}
+
+static void run_blocks(void *c, unsigned int part, unsigned int nparts, unsigned int thread)
+{
+	struct run_task *t = c;
+	const struct run *r = t->r;
+	struct qrtx_sv *sv = t->sv;
+	size_t asz = sv_amp_size(sv->prec);
+	unsigned char *amps = sv->amps;
+	unsigned char *buf = (unsigned char *)sv->blkbuf + ((size_t)thread * asz << r->B);
+	uint64_t b, e;
+
+	sv_split(1ull << r->nfree, part, nparts, &b, &e);
+	for (uint64_t blk = b; blk < e; blk++) {
+		unsigned char *p;
+		uint64_t base = 0;
+
+		for (unsigned int i = 0; i < r->nfree; i++)
+			base |= ((blk >> i) & 1) << r->free[i];
+		if (r->inplace) {
+			p = amps + base * asz;
+		} else {
+			p = buf;
+			copy_block(r, amps, buf, base, asz, true);
+		}
+		for (size_t i = 0; i < r->ng; i++)
+			r->gp[i].fn(&r->gp[i].p, p, 0, r->gp[i].p.ngroups);
+		if (!r->inplace)
+			copy_block(r, amps, buf, base, asz, false);
+	}
+}
+
+/* Plan every gate of the run on a block of B qubits. */
+static int plan_run(struct qrtx_sv *sv, struct run *r, const struct qrtx_sv_gate *gates,
+		    const size_t *idx, void **mem)
+{
+	uint32_t local[64];
+	size_t len = (r->ng + 16) * (64u << 10);
+
+	for (unsigned int i = 0; i < r->B; i++)
+		local[r->s[i]] = i;
+	for (;;) {
+		struct sv_arena tmp = { .base = sv->scratch, .len = SV_SCRATCH_TMP };
+		struct sv_arena a;
+		int ret = 0;
+
+		if (posix_memalign(mem, 64, len + sizeof(struct sv_gate_plan) * r->ng))
+			return -ENOMEM;
+		r->gp = *mem;
+		a.base = (unsigned char *)*mem + sizeof(struct sv_gate_plan) * r->ng;
+		a.len = len;
+		a.used = 0;
+		for (size_t i = 0; i < r->ng && !ret; i++) {
+			const struct qrtx_sv_gate *g = &gates[idx[i]];
+			uint32_t t[QRTX_SV_MAX_DENSE], cq[QRTX_SV_GATE_MAX_CONTROLS];
+			unsigned int nc = g->kind == QRTX_SV_GATE_CONTROLLED ? g->nc : 0;
+
+			for (uint32_t j = 0; j < g->k; j++)
+				t[j] = local[g->targets[j]];
+			for (uint32_t j = 0; j < nc; j++)
+				cq[j] = local[g->controls[j]];
+			ret = sv_gate_plan(sv, r->B, g->kind == QRTX_SV_GATE_DIAG, t, g->k, cq, nc,
+					   g->m, &tmp, &a, &r->gp[i]);
+		}
+		if (ret != -ENOSPC)
+			return ret;
+		free(*mem);
+		len *= 2;
+	}
+}
+
+static int exec_run(struct qrtx_sv *sv, const struct qrtx_sv_gate *gates, const size_t *idx,
+		    size_t ng, uint64_t U, struct qrtx_sv_batch_stats *st)
+{
+	struct run r = { .B = sv->block_bits, .ng = ng };
+	struct run_task t = { .sv = sv, .r = &r };
+	unsigned int lowfill = 0, ns = 0;
+	uint64_t S;
+	void *mem;
+	int ret;
+
+	while ((sv_amp_size(sv->prec) << lowfill) < SEGMENT_BYTES)
+		lowfill++;
+	if ((U >> r.B) == 0) {
+		S = (1ull << r.B) - 1;
+	} else {
+		S = U | ((1ull << lowfill) - 1);
+		for (uint32_t q = 0; __builtin_popcountll(S) < (int)r.B; q++)
+			S |= 1ull << q;
+	}
+	for (uint32_t q = 0; q < sv->n; q++) {
+		if (S & (1ull << q))
+			r.s[ns++] = q;
+		else
+			r.free[r.nfree++] = q;
+	}
+	while (r.c0 < r.B && r.s[r.c0] == r.c0)
+		r.c0++;
+	r.inplace = r.c0 == r.B;
+	if (!r.inplace && !sv->blkbuf) {
+		if (posix_memalign(&sv->blkbuf, 64,
+				   (size_t)sv->nthreads * sv_amp_size(sv->prec) << r.B)) {
+			sv->blkbuf = NULL;
+			return -ENOMEM;
+		}
+	}
+	ret = plan_run(sv, &r, gates, idx, &mem);
+	if (ret)
+		return ret;
+	sv_run(sv, run_blocks, &t);
+	free(mem);
+	st->passes++;
+	st->blocked++;
+	st->gathered += !r.inplace;
+	return 0;
+}
+
+void qrtx_sv_apply_batch(struct qrtx_sv *sv, const struct qrtx_sv_gate *gates, size_t n,
+			 struct qrtx_sv_batch_stats *stats)
+{
+	struct qrtx_sv_batch_stats st = { 0 };
+	unsigned int B = sv->block_bits, lowfill = 0;
+	uint64_t all = sv->n == 64 ? ~0ull : (1ull << sv->n) - 1, lowmask;
+	unsigned char *done = NULL;
+	size_t *idx = NULL, first = 0;
+
+	while ((sv_amp_size(sv->prec) << lowfill) < SEGMENT_BYTES)
+		lowfill++;
+	lowmask = (1ull << lowfill) - 1;
+	if (sv->n > B) {
+		done = calloc(n, 1);
+		idx = malloc(n * sizeof(*idx));
+	}
+	if (!done || !idx) {
+		/* Small state (it is all one block) or no memory: one by one. */
+		for (size_t i = 0; i < n; i++)
+			apply_one(sv, &gates[i]);
+		st.passes = n;
+		goto out;
+	}
+	while (first < n) {
+		uint64_t U = 0, blocked = 0;
+		size_t ng = 0;
+
+		for (size_t i = first; i < n && i - first < SCAN_WINDOW && blocked != all; i++) {
+			uint64_t gm;
+			bool fits;
+
+			if (done[i])
+				continue;
+			gm = gate_mask(&gates[i]);
+			fits = !(gm & blocked) && __builtin_popcountll(U | gm) <= (int)B &&
+			       (((U | gm) >> B) == 0 ||
+				__builtin_popcountll(U | gm | lowmask) <= (int)B);
+			if (fits) {
+				U |= gm;
+				idx[ng++] = i;
+				done[i] = 1;
+			} else {
+				/* Later gates on these qubits must wait for it. */
+				blocked |= gm;
+			}
+		}
+		if (ng == 0) {
+			/* Wider than a block (many controls): on its own. */
+			idx[ng++] = first;
+			done[first] = 1;
+		}
+		while (first < n && done[first])
+			first++;
+		if (ng == 1 || exec_run(sv, gates, idx, ng, U, &st)) {
+			for (size_t i = 0; i < ng; i++)
+				apply_one(sv, &gates[idx[i]]);
+			st.passes += ng;
+		}
+	}
+out:
+	free(done);
+	free(idx);
+	if (stats)
+		*stats = st;
+}
