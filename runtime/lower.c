@@ -20,7 +20,9 @@
  * scan: for every later gate if it is not diagonal, for non-diagonal ones
  * only if it is. Blocks made only of diagonal gates stay diagonal (one
  * cheap pass with no arithmetic growth), so they may be wider than dense
- * ones.
+ * ones; when a block starts with a diagonal gate, the fuser also picks the
+ * qubits of the diagonal block that takes the most gates (select_diag) and
+ * keeps the better of the two.
  *
  * Measurements and resets block their qubit; barriers and conditional
  * ops block every qubit: no gate moves across them.
@@ -49,7 +51,6 @@ enum item_kind { IT_GATE, IT_MEASURE, IT_RESET, IT_BARRIER };
 /* One op of the circuit, bound and ready to fuse. */
 struct item {
 	enum item_kind kind;
-	enum qrtx_gate_id gate;
 	uint32_t nq, nc;
 	uint32_t qubits[QRTX_GATE_MAX_QUBITS];
 	uint64_t mask;		/* qubits, when the circuit has <= 64 */
@@ -191,7 +192,6 @@ static int bind_op(struct lower_ctx *x, const struct qrtx_op *op, const double *
 		}
 	}
 	it->kind = IT_GATE;
-	it->gate = op->gate;
 	it->nq = gi->nqubits;
 	it->nc = gi->ncontrols;
 	it->diag = gi->diagonal;
@@ -662,7 +662,7 @@ int qrtx_lower(const struct qrtx_circuit *c, const double *symbol_values,
 	x.fuse_max = opts && opts->fuse_max ? opts->fuse_max : FUSE_DEFAULT;
 	if (x.fuse_max > QRTX_SV_MAX_DENSE)
 		x.fuse_max = QRTX_SV_MAX_DENSE;
-	x.diag_max = x.fuse_max > DIAG_MAX ? x.fuse_max : DIAG_MAX;
+	x.diag_max = DIAG_MAX;
 	x.p = calloc(1, sizeof(*x.p));
 	x.items = calloc(c->nops ? c->nops : 1, sizeof(*x.items));
 	if (!x.p || !x.items) {

@@ -127,12 +127,14 @@ static void run_blocks(void *c, unsigned int part, unsigned int nparts, unsigned
 	}
 }
 
-/* Plan every gate of the run on a block of B qubits. */
+/* Plan every gate of the run on a block of B qubits, in sv->plans: the
+ * plans first, then their tables; grown (and kept) as runs need. */
 static int plan_run(struct qrtx_sv *sv, struct run *r, const struct qrtx_sv_gate *gates,
-		    const size_t *idx, void **mem)
+		    const size_t *idx)
 {
 	uint32_t local[64];
-	size_t len = (r->ng + 16) * (64u << 10);
+	size_t head = (sizeof(struct sv_gate_plan) * r->ng + 63) & ~(size_t)63;
+	size_t want = head + (64u << 10);
 
 	for (unsigned int i = 0; i < r->B; i++)
 		local[r->s[i]] = i;
@@ -141,11 +143,21 @@ static int plan_run(struct qrtx_sv *sv, struct run *r, const struct qrtx_sv_gate
 		struct sv_arena a;
 		int ret = 0;
 
-		if (posix_memalign(mem, 64, len + sizeof(struct sv_gate_plan) * r->ng))
-			return -ENOMEM;
-		r->gp = *mem;
-		a.base = (unsigned char *)*mem + sizeof(struct sv_gate_plan) * r->ng;
-		a.len = len;
+		if (sv->plans_len < want) {
+			size_t len = 256u << 10;
+			void *mem;
+
+			while (len < want)
+				len *= 2;
+			if (posix_memalign(&mem, 64, len))
+				return -ENOMEM;
+			free(sv->plans);
+			sv->plans = mem;
+			sv->plans_len = len;
+		}
+		r->gp = sv->plans;
+		a.base = (unsigned char *)sv->plans + head;
+		a.len = sv->plans_len - head;
 		a.used = 0;
 		for (size_t i = 0; i < r->ng && !ret; i++) {
 			const struct qrtx_sv_gate *g = &gates[idx[i]];
@@ -161,8 +173,8 @@ static int plan_run(struct qrtx_sv *sv, struct run *r, const struct qrtx_sv_gate
 		}
 		if (ret != -ENOSPC)
 			return ret;
-		free(*mem);
-		len *= 2;
+		/* Tables did not fit: grow and plan again. */
+		want = 2 * sv->plans_len;
 	}
 }
 
@@ -173,7 +185,6 @@ static int exec_run(struct qrtx_sv *sv, const struct qrtx_sv_gate *gates, const 
 	struct run_task t = { .sv = sv, .r = &r };
 	unsigned int lowfill = 0, ns = 0;
 	uint64_t S;
-	void *mem;
 	int ret;
 
 	while ((sv_amp_size(sv->prec) << lowfill) < SEGMENT_BYTES)
@@ -201,11 +212,10 @@ static int exec_run(struct qrtx_sv *sv, const struct qrtx_sv_gate *gates, const 
 			return -ENOMEM;
 		}
 	}
-	ret = plan_run(sv, &r, gates, idx, &mem);
+	ret = plan_run(sv, &r, gates, idx);
 	if (ret)
 		return ret;
 	sv_run(sv, run_blocks, &t);
-	free(mem);
 	st->passes++;
 	st->blocked++;
 	st->gathered += !r.inplace;

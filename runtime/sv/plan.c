@@ -231,9 +231,10 @@ int sv_plan_dense(struct sv_plan *p, unsigned int n,
 					unsigned char *cr = tab + e * 2 * vbytes;
 
 					for (unsigned int l = 0; l < W; l++) {
-						unsigned int row = lidx[l] | hp << p->klo;
-						unsigned int col = lidx[l ^ p->dmask[d]] | h << p->klo;
+						unsigned int row, col;
 
+						row = lidx[l] | hp << p->klo;
+						col = lidx[l ^ p->dmask[d]] | h << p->klo;
 						put_lane(cr, cr + vbytes, prec, l,
 							 ms[(size_t)row * KK + col]);
 					}

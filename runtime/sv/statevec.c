@@ -274,6 +274,7 @@ void qrtx_sv_free(struct qrtx_sv *sv)
 	free_amps(sv);
 	free(sv->scratch);
 	free(sv->blkbuf);
+	free(sv->plans);
 	free(sv);
 }
 
@@ -333,8 +334,9 @@ void qrtx_sv_set_zero_state(struct qrtx_sv *sv)
 {
 	struct bytes_task t = { .dst = sv->amps, .len = sv->bytes };
 
-	/* Also the first touch: each thread places the pages it will work on
-	 * (the kernels split index ranges the same way). */
+	/* Also the first touch, in parallel so it runs at memory speed; on
+	 * several NUMA nodes the interleave policy set in alloc_amps places
+	 * the pages, since no thread owns a fixed slice of the work. */
 	sv_run(sv, bytes_run, &t);
 	if (sv->prec == QRTX_PREC_SINGLE)
 		((float *)sv->amps)[0] = 1.0f;

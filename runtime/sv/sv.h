@@ -169,6 +169,8 @@ struct qrtx_sv {
 	/* cache blocking (batch.c) */
 	unsigned int block_bits;	/* B: a block is 2^B amplitudes */
 	void *blkbuf;			/* nthreads blocks, made on first use */
+	void *plans;			/* a run's plans and tables, grown as needed */
+	size_t plans_len;
 };
 
 /* B for a state: half of a core's L2 (QRTX_SV_BLOCK_BITS overrides). */

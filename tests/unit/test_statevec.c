@@ -431,7 +431,8 @@ static void test_batch_matches_sequential(void **state)
 					x->k = 1;
 					x->nc = 1 + rnd(2);
 					random_qubits(n, 1 + x->nc, x->targets, 0);
-					memcpy(x->controls, x->targets + 1, x->nc * sizeof(uint32_t));
+					memcpy(x->controls, x->targets + 1,
+					       x->nc * sizeof(uint32_t));
 				} else {
 					x->kind = QRTX_SV_GATE_DIAG;
 					x->k = 2;
@@ -472,12 +473,26 @@ static void test_batch_matches_sequential(void **state)
 		qrtx_sv_apply_batch(a, g, 30, &st);
 		for (size_t i = 0; i < 30; i++) {
 			if (g[i].kind == QRTX_SV_GATE_CONTROLLED)
-				qrtx_sv_apply_controlled(b, g[i].controls, 1, g[i].targets, 1, g[i].m);
+				qrtx_sv_apply_controlled(b, g[i].controls, 1, g[i].targets, 1,
+							 g[i].m);
 			else
 				qrtx_sv_apply_dense(b, g[i].targets, g[i].k, g[i].m);
 		}
 		assert_int_equal(st.passes, 1);
 		assert_int_equal(st.gathered, 0);
+		for (uint64_t i = 0; i < (1ull << n); i++)
+			assert_true(cabs(qrtx_sv_amp(a, i) - qrtx_sv_amp(b, i)) < 10 * tol(cf));
+		/* wide gates: their tables outgrow the first plan arena */
+		for (size_t i = 0; i < 24; i++) {
+			g[i].kind = QRTX_SV_GATE_DENSE;
+			g[i].k = 5 + (i & 1);
+			random_qubits(i < 12 ? 10 : n, g[i].k, g[i].targets, 0);
+			random_unitary(g[i].k, mats[i]);
+		}
+		qrtx_sv_apply_batch(a, g, 24, &st);
+		for (size_t i = 0; i < 24; i++)
+			qrtx_sv_apply_dense(b, g[i].targets, g[i].k, g[i].m);
+		assert_true(st.passes < 24);
 		for (uint64_t i = 0; i < (1ull << n); i++)
 			assert_true(cabs(qrtx_sv_amp(a, i) - qrtx_sv_amp(b, i)) < 10 * tol(cf));
 		free(ref);
@@ -565,8 +580,8 @@ static void test_measure_edges_and_reset(void **state)
 					p1 += creal(ref[i] * conj(ref[i]));
 			for (uint64_t i = 0; i < (1ull << n); i++)
 				if (!(i & 4))
-					assert_true(cabs(qrtx_sv_amp(sv, i) - ref[i | 4] / sqrt(p1)) <
-						    10 * tol(cf));
+					assert_true(cabs(qrtx_sv_amp(sv, i) -
+							 ref[i | 4] / sqrt(p1)) < 10 * tol(cf));
 		}
 		free(ref);
 		qrtx_sv_free(sv);
@@ -715,7 +730,8 @@ static void test_sample_distribution(void **state)
 			assert_int_equal(qrtx_sv_sample(sv, sel ? two : all, sel ? 2 : n, shots,
 							&r, out), 0);
 			for (uint64_t s = 0; s < shots; s++) {
-				uint64_t o = sel ? out[s] : ((out[s] >> 1) & 1) | ((out[s] >> 13) & 2);
+				uint64_t o = sel ? out[s]
+						 : ((out[s] >> 1) & 1) | ((out[s] >> 13) & 2);
 
 				if (!sel)
 					assert_int_equal(out[s] & ~((1ull << 1) | (1ull << 14)), 0);
@@ -778,8 +794,8 @@ static void test_expect_pauli(void **state)
 				x = qrtx_rng_next(&trng) & 0x3fff;
 				z = qrtx_rng_next(&trng) & 0x3fff;
 			}
-			assert_true(fabs(qrtx_sv_expect_pauli(sv, x, z) - brute_pauli(ref, n, x, z)) <
-				    1e-10);
+			assert_true(fabs(qrtx_sv_expect_pauli(sv, x, z) -
+					 brute_pauli(ref, n, x, z)) < 1e-10);
 		}
 		/* deterministic across thread counts, bit for bit */
 		{
