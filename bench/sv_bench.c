@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * State-vector engine benchmark. Builds two circuit families as IR,
- * lowers them (fused and unfused) and times the state evolution alone:
+ * lowers them (fused and unfused) and times the state evolution alone,
+ * with and without cache blocking:
  *
  *   layered  depth 20: a u3 with random angles (fixed seed) on every qubit,
  *            then cx on brickwork pairs (0,1),(2,3).. on even layers,
  *            (1,2),(3,4).. on odd ones;
  *   qft      x on qubit 0, then h and the controlled-phase ladder on each
  *            qubit in turn, then the final swaps.
+ *
+ * Cache blocking is the engine's: qrtx_program_apply hands it each run of
+ * gates at once, which it applies block by block while a block of the
+ * state sits in cache; "blocking off" applies the same kops one call each,
+ * one memory pass per kop, to show what each of fusion and blocking pays.
  *
  * For each qubit count and precision it prints the median of the timed
  * runs, the effective bandwidth gates x 2 x 2^n x bytes per amplitude /
@@ -42,6 +48,7 @@
 #include "qrtx/statevec.h"
 
 #define MAX_LIST	8
+#define MAX_VARIANTS	(2 * (MAX_LIST + 1))
 #define LAYERS		20
 #define LAYERED_SEED	20240601
 /* The triad the targets were set against (2 threads). */
@@ -54,6 +61,7 @@ struct opts {
 	unsigned int ns[MAX_LIST], nn;
 	unsigned int fuses[MAX_LIST], nfuse;	/* fused widths; 0: default */
 	unsigned int threads, reps, unfused_max;
+	bool block[2];				/* blocking off, on */
 	bool prec[2];				/* by enum qrtx_precision */
 	bool fam[NFAM];
 };
@@ -62,6 +70,7 @@ struct opts {
 struct run_result {
 	int ok;
 	unsigned int fuse;		/* 1: unfused */
+	bool blocked;			/* through qrtx_program_apply */
 	size_t ngates, nops;
 	double lower_s, median_s, min_s, max_s;
 };
@@ -70,7 +79,7 @@ struct child_result {
 	int ok;
 	char isa[16];
 	unsigned int threads;
-	struct run_result runs[NFAM][MAX_LIST + 1];
+	struct run_result runs[NFAM][2 * (MAX_LIST + 1)];
 	unsigned int nruns[NFAM];
 	double pass_mean_s, pass_worst_s;	/* one u3, per qubit */
 	unsigned int pass_worst_q;
@@ -297,26 +306,47 @@ static struct qrtx_circuit *build(enum family f, unsigned int n)
 
 /* ---- one (qubits, precision) configuration, in a child ---- */
 
+struct variant {
+	unsigned int fuse;
+	bool blocked;
+};
+
+/* The same kops, one engine call each: a memory pass per kop. */
+static void apply_each(const struct qrtx_program *p, struct qrtx_sv *sv)
+{
+	for (size_t i = 0; i < p->nops; i++) {
+		const struct qrtx_kop *k = &p->ops[i];
+
+		if (k->kind == QRTX_K_DIAG)
+			qrtx_sv_apply_diag(sv, k->qubits, k->nq, k->m);
+		else if (k->kind == QRTX_K_CONTROLLED)
+			qrtx_sv_apply_controlled(sv, k->controls, k->nc, k->qubits, k->nq, k->m);
+		else if (k->kind == QRTX_K_DENSE)
+			qrtx_sv_apply_dense(sv, k->qubits, k->nq, k->m);
+	}
+}
+
 /*
- * Time each fusion variant of one circuit. The variants take turns within
- * every repetition, so that a disturbance on a shared machine spreads over
- * all of them instead of spoiling one.
+ * Time each variant of one circuit. The variants take turns within every
+ * repetition, so that a disturbance on a shared machine spreads over all
+ * of them instead of spoiling one.
  */
 static int time_circuit(struct qrtx_sv *sv, const struct qrtx_circuit *c,
-			const unsigned int *fuses, unsigned int nv, unsigned int reps,
+			const struct variant *var, unsigned int nv, unsigned int reps,
 			struct run_result *r)
 {
-	struct qrtx_program *p[MAX_LIST + 1] = { NULL };
-	double t[MAX_LIST + 1][16];
+	struct qrtx_program *p[MAX_VARIANTS] = { NULL };
+	double t[MAX_VARIANTS][16];
 	int ret = 0;
 
 	for (unsigned int v = 0; v < nv; v++) {
-		struct qrtx_lower_opts lo = { .fuse_max = fuses[v] };
+		struct qrtx_lower_opts lo = { .fuse_max = var[v].fuse };
 		struct qrtx_error err = { 0 };
 		double t0 = now();
 
 		memset(&r[v], 0, sizeof(r[v]));
-		r[v].fuse = fuses[v];
+		r[v].fuse = var[v].fuse;
+		r[v].blocked = var[v].blocked;
 		ret = qrtx_lower(c, NULL, &lo, &p[v], &err);
 		if (ret) {
 			fprintf(stderr, "sv_bench: lowering failed: %s\n", err.msg);
@@ -332,7 +362,10 @@ static int time_circuit(struct qrtx_sv *sv, const struct qrtx_circuit *c,
 
 			qrtx_sv_set_zero_state(sv);
 			t0 = now();
-			qrtx_program_apply(p[v], 0, p[v]->nops, sv);
+			if (var[v].blocked)
+				qrtx_program_apply(p[v], 0, p[v]->nops, sv);
+			else
+				apply_each(p[v], sv);
 			t[v][i] = now() - t0;
 		}
 	}
@@ -385,7 +418,8 @@ static void run_config(const struct opts *o, unsigned int n, enum qrtx_precision
 	struct qrtx_sv_config cfg = { .precision = prec, .threads = o->threads };
 	struct qrtx_error err = { 0 };
 	struct qrtx_sv *sv = NULL;
-	unsigned int fuses[MAX_LIST + 1], nv;
+	struct variant var[MAX_VARIANTS];
+	unsigned int nv;
 	struct rusage ru;
 
 	memset(res, 0, sizeof(*res));
@@ -406,11 +440,17 @@ static void run_config(const struct opts *o, unsigned int n, enum qrtx_precision
 			snprintf(res->err, sizeof(res->err), "out of memory building circuits");
 			break;
 		}
-		memcpy(fuses, o->fuses, o->nfuse * sizeof(*fuses));
-		nv = o->nfuse;
-		if (n <= o->unfused_max)
-			fuses[nv++] = 1;
-		time_circuit(sv, c, fuses, nv, o->reps, res->runs[f]);
+		nv = 0;
+		for (unsigned int i = 0; i <= o->nfuse; i++) {
+			unsigned int fuse = i < o->nfuse ? o->fuses[i] : 1;
+
+			if (i == o->nfuse && n > o->unfused_max)
+				break;
+			for (int b = 1; b >= 0; b--)
+				if (o->block[b])
+					var[nv++] = (struct variant){ fuse, b };
+		}
+		time_circuit(sv, c, var, nv, o->reps, res->runs[f]);
 		res->nruns[f] = nv;
 		qrtx_circuit_free(c);
 	}
@@ -553,10 +593,12 @@ static void print_config(const struct opts *o, unsigned int n, enum qrtx_precisi
 			if (tgt > 0 && prec == QRTX_PREC_DOUBLE && x->fuse != 1)
 				snprintf(tcol, sizeof(tcol), "<= %.2f s %s", tgt,
 					 verdict(x->median_s <= tgt));
-			printf("%3u %-7s  %-8s %-7s %6zu %5zu %9.4f %7.4f %7.4f %8.1f %6.2f  %-16s %s\n",
-			       n, pname, family_name[f], fz, x->ngates, x->nops, x->median_s,
-			       x->min_s, x->max_s, bw, bw / tri, tcol,
-			       prec == QRTX_PREC_DOUBLE && x->fuse != 1 ? reference(f, n) : "");
+			printf("%3u %-7s  %-8s %-7s %-5s %6zu %5zu %9.4f %7.4f %7.4f %8.1f %6.2f  "
+			       "%-16s %s\n",
+			       n, pname, family_name[f], fz, x->blocked ? "on" : "off", x->ngates,
+			       x->nops, x->median_s, x->min_s, x->max_s, bw, bw / tri, tcol,
+			       prec == QRTX_PREC_DOUBLE && x->fuse != 1 && x->blocked ?
+			       reference(f, n) : "");
 		}
 	}
 	{
@@ -583,14 +625,14 @@ static void print_speedup(unsigned int n, const struct child_result *d,
 			double x = a->median_s / b->median_s;
 			char fz[16], tcol[48] = "";
 
-			if (!a->ok || !b->ok || a->fuse != b->fuse)
+			if (!a->ok || !b->ok || a->fuse != b->fuse || a->blocked != b->blocked)
 				continue;
 			fuse_name(a->fuse, fz, sizeof(fz));
 			if (n == 26 && a->fuse != 1)
 				snprintf(tcol, sizeof(tcol), "  (target >= 1.70 at n=26: %s)",
 					 verdict(x >= 1.7));
-			printf("%3u single vs double, %s fusion %s: %.2fx faster%s\n", n,
-			       family_name[f], fz, x, tcol);
+			printf("%3u single vs double, %s fusion %s blocking %s: %.2fx faster%s\n",
+			       n, family_name[f], fz, a->blocked ? "on" : "off", x, tcol);
 		}
 	}
 }
@@ -621,12 +663,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: sv_bench [--quick] [--qubits N,N..] [--threads T] [--reps R]\n"
 		"                [--fuse W,W..] [--unfused-max N] [--precision double|single|both]\n"
-		"                [--family layered|qft|both]\n"
+		"                [--family layered|qft|both] [--blocking on|off|both]\n"
 		"  --qubits       qubit counts (default 20,24,26,28; --quick: 20,24)\n"
 		"  --threads      engine and triad threads (default 2)\n"
 		"  --reps         timed runs per figure, the median is printed (default 3)\n"
 		"  --fuse         fused widths to time, 0 = the lowering's default (default 0)\n"
-		"  --unfused-max  time unfused runs up to this many qubits (default 24)\n");
+		"  --unfused-max  time unfused runs up to this many qubits (default 24)\n"
+		"  --blocking     cache blocking (runs of gates per engine call) or one\n"
+		"                 engine call per kop (default both)\n");
 }
 
 int main(int argc, char **argv)
@@ -640,6 +684,7 @@ int main(int argc, char **argv)
 		{ "unfused-max", required_argument, NULL, 'u' },
 		{ "precision", required_argument, NULL, 'p' },
 		{ "family", required_argument, NULL, 'F' },
+		{ "blocking", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -647,7 +692,7 @@ int main(int argc, char **argv)
 		.ns = { 20, 24, 26, 28 }, .nn = 4,
 		.fuses = { 0 }, .nfuse = 1,
 		.threads = 2, .reps = 3, .unfused_max = 24,
-		.prec = { true, true }, .fam = { true, true },
+		.prec = { true, true }, .fam = { true, true }, .block = { true, true },
 	};
 	static struct child_result res[2];
 	bool shown_isa = false;
@@ -655,7 +700,7 @@ int main(int argc, char **argv)
 	double scale;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "qn:t:r:f:u:p:F:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qn:t:r:f:u:p:F:b:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o.ns[0] = 20;
@@ -695,6 +740,12 @@ int main(int argc, char **argv)
 			if (!o.fam[0] && !o.fam[1])
 				goto bad;
 			break;
+		case 'b':
+			o.block[0] = !strcmp(optarg, "off") || !strcmp(optarg, "both");
+			o.block[1] = !strcmp(optarg, "on") || !strcmp(optarg, "both");
+			if (!o.block[0] && !o.block[1])
+				goto bad;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -715,8 +766,8 @@ int main(int argc, char **argv)
 	printf("STREAM triad a[i] = b[i] + s*c[i]: %.1f GB/s (%u threads, 3 x %zu MiB, best of 20)"
 	       "; targets scaled x%.2f from %.0f GB/s\n\n",
 	       tr.gbs, o.threads, tr.array_bytes >> 20, scale, REF_TRIAD_GBS);
-	printf("  n prec     family   fusion   gates  kops  median_s   min_s   max_s  eff_GB/s "
-	       "/triad  target           reference\n");
+	printf("  n prec     family   fusion  block  gates  kops  median_s   min_s   max_s  "
+	       "eff_GB/s /triad  target           reference\n");
 	for (unsigned int i = 0; i < o.nn; i++) {
 		unsigned int n = o.ns[i];
 

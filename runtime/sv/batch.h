@@ -16,11 +16,12 @@
  *   of earlier gates that it doesn't share a qubit with (those commute).
  * - Each run is one pass: the state splits into blocks of 2^B amplitudes
  *   that differ only in the run's qubits (plus the lowest qubits, so a
- *   block is made of contiguous segments); each thread takes blocks one
- *   at a time, applies every gate of the run to a block while it sits in
- *   cache, and moves on. Blocks of the lowest B qubits are processed in
- *   place; others are gathered into a per-thread buffer and scattered
- *   back.
+ *   block is made of contiguous segments of at least 64 KiB); each thread
+ *   takes blocks one at a time, applies every gate of the run to a block
+ *   while it sits in cache, and moves on. Blocks of the lowest B qubits
+ *   are processed in place; others are gathered into a per-thread buffer
+ *   and scattered back (about one pass's worth of extra copying, so a run
+ *   may hold only a few qubits above the lowest B - 3 or so).
  *
  * Fusion and blocking compose: fuse neighbouring gates into dense blocks
  * of a few qubits (flops), then hand the fused list to this function
