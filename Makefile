@@ -9,7 +9,7 @@
 
 BUILD    ?= build
 VARIANT  ?= release
-OUT      := $(BUILD)/$(VARIANT)
+OBJDIR   := $(BUILD)/$(VARIANT)
 KDIR     ?= $(shell scripts/kdir.sh)
 
 CC       ?= cc
@@ -20,8 +20,8 @@ LDLIBS   += -ljansson -lnuma -lm -pthread
 
 # Kernels for an instruction set live in files named for it; the engine
 # picks one at run time, so only these files are built for that ISA.
-$(OUT)/%_avx2.o: CFLAGS += -mavx2 -mfma
-$(OUT)/%_avx512.o: CFLAGS += -mavx512f -mavx512dq -mavx512vl -mfma
+$(OBJDIR)/%_avx2.o: CFLAGS += -mavx2 -mfma
+$(OBJDIR)/%_avx512.o: CFLAGS += -mavx512f -mavx512dq -mavx512vl -mfma
 
 # libFuzzer targets: the library built by clang with coverage and sanitizers.
 ifeq ($(VARIANT),fuzz)
@@ -36,39 +36,39 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 
 LIB_SRCS   := $(sort $(wildcard runtime/*.c runtime/*/*.c))
-LIB_OBJS   := $(LIB_SRCS:%.c=$(OUT)/%.o)
-LIB        := $(OUT)/libqrtx.a
+LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
+LIB        := $(OBJDIR)/libqrtx.a
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/unit/%)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/unit/%)
 
 .PHONY: all userspace module module-check selftests bench unit-tests fuzz fuzz-targets check run clean
 .DEFAULT_GOAL := all
 
 all: userspace
-userspace: $(OUT)/qrtx unit-tests
-	@ln -sf $(OUT)/qrtx qrtx
+userspace: $(OBJDIR)/qrtx unit-tests
+	@ln -sf $(OBJDIR)/qrtx qrtx
 
-CORPUS_BIN := $(OUT)/tests/corpus/corpus_check
-FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+CORPUS_BIN := $(OBJDIR)/tests/corpus/corpus_check
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OBJDIR)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 unit-tests: $(UNIT_BINS) $(CORPUS_BIN)
 
-$(OUT)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h tools/*.h)
+$(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h runtime/sv/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-TOOL_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(wildcard tools/*.c))
+TOOL_OBJS  := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard tools/*.c))
 
-$(OUT)/qrtx: $(TOOL_OBJS) $(LIB)
+$(OBJDIR)/qrtx: $(TOOL_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIB)
+$(OBJDIR)/tests/unit/%: $(OBJDIR)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(CORPUS_BIN): $(OUT)/tests/corpus/corpus_check.o $(LIB)
+$(CORPUS_BIN): $(OBJDIR)/tests/corpus/corpus_check.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The front ends fuzzed, without the engine: instrumenting SIMD kernels
@@ -78,7 +78,7 @@ FRONTEND_SRCS := $(addprefix runtime/,circuit.c error.c gates.c expr.c qasm.c qa
 
 fuzz-targets: $(FUZZ_BINS)
 
-$(OUT)/tests/fuzz/%: $(OUT)/tests/fuzz/%.o $(FRONTEND_SRCS:%.c=$(OUT)/%.o)
+$(OBJDIR)/tests/fuzz/%: $(OBJDIR)/tests/fuzz/%.o $(FRONTEND_SRCS:%.c=$(OBJDIR)/%.o)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz:
