@@ -126,7 +126,7 @@ int sv_plan_dense(struct sv_plan *p, unsigned int n,
 		else
 			p->ins[p->nins++] = p->t[i];
 	}
-	if (p->klo && KK >= SV_XCH_MIN_KK) {
+	if (p->klo && KK >= (p->klo == kk ? 2 * SV_XCH_MIN_KK : SV_XCH_MIN_KK)) {
 		/* Partners for the lane targets: the lowest free qubits >= L,
 		 * so paired vectors stay close in memory. */
 		uint64_t used = p->cmask;

@@ -32,8 +32,10 @@
 /* Widest diagonal a table-driven plan takes; wider ones run portably. */
 #define SV_MAX_DIAG_TABLE 12
 /* Gates at least this wide (2^k) with a target among the lane bits use
- * exchange mode (see struct sv_plan) when a partner qubit is free. */
-#define SV_XCH_MIN_KK 16
+ * exchange mode (see struct sv_plan) when a partner qubit is free; twice
+ * as wide when every target is a lane bit (the exchanges then cost more
+ * than the lane kernels' table loads; measured in cache, n = 13). */
+#define SV_XCH_MIN_KK 8
 /* Largest vector: 2^SV_MAX_L amplitudes (AVX-512, single precision). */
 #define SV_MAX_L	3
 /* Plan scratch: temporaries (the promoted and the sorted matrix, 64 x 64
@@ -214,7 +216,9 @@ int sv_gate_plan(const struct qrtx_sv *sv, unsigned int n, bool diag,
 		 const double complex *m, struct sv_arena *tmp, struct sv_arena *a,
 		 struct sv_gate_plan *gp);
 
-/* Pick the kernel family for a precision: isa unless no_simd. */
+/* The kernel family for a new state: portable when no_simd, else the
+ * widest the CPU runs. QRTX_SV_ISA=avx2 or =portable in the environment
+ * caps it (tests use this to cover the AVX2 kernels on AVX-512 CPUs). */
 const struct sv_isa *sv_isa_select(bool no_simd);
 
 static inline uint64_t sv_insert_zero(uint64_t x, unsigned int bit)

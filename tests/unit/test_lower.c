@@ -758,16 +758,20 @@ static void test_symbols_and_errors(void **state)
 }
 
 /* Through the real engine: qrtx_program_apply of a fused program gives the
- * reference state, in double and single precision, on 1 and 2 threads. */
+ * reference state, in double and single precision, on 1 and 2 threads,
+ * with the engine's cache-blocked runs. */
 static void test_engine(void **state)
 {
 	struct rng r = { 99 };
 
 	(void)state;
-	for (int trial = 0; trial < 12; trial++) {
-		unsigned int n = 3 + trial % 8;
+	for (int trial = 0; trial < 14; trial++) {
+		/* the last two are larger than the engine's cache blocks, so
+		 * that its runs gather blocks through buffers */
+		unsigned int n = trial < 12 ? 3 + trial % 8 : 17;
 		size_t ndraws;
-		struct qrtx_circuit *c = random_circuit(&r, n, 30 + 10 * n, false, &ndraws);
+		struct qrtx_circuit *c = random_circuit(&r, n, trial < 12 ? 30 + 10 * n : 60,
+							false, &ndraws);
 		struct ref want;
 
 		ref_init(&want, n, NULL, 0);
