@@ -144,46 +144,6 @@ int qrtx_param_eval(const struct qrtx_circuit *c, const struct qrtx_param *p,
 	return qrtx_expr_eval(c, p->expr, symbol_values, out);
 }
 
-static int dup_array(void *dst, const void *src, size_t n, size_t elem)
-{
-	void **d = dst;
-
-	*d = NULL;
-	if (!n)
-		return 0;
-	*d = malloc(n * elem);
-	if (!*d)
-		return -ENOMEM;
-	memcpy(*d, src, n * elem);
-	return 0;
-}
-
-struct qrtx_circuit *qrtx_circuit_clone(const struct qrtx_circuit *c)
-{
-	struct qrtx_circuit *n = qrtx_circuit_new();
-
-	if (!n)
-		return NULL;
-	*n = *c;
-	n->ops_cap = c->nops;
-	n->exprs_cap = c->nexprs;
-	if (dup_array(&n->qregs, c->qregs, c->nqregs, sizeof(*c->qregs)) ||
-	    dup_array(&n->cregs, c->cregs, c->ncregs, sizeof(*c->cregs)) ||
-	    dup_array(&n->ops, c->ops, c->nops, sizeof(*c->ops)) ||
-	    dup_array(&n->exprs, c->exprs, c->nexprs, sizeof(*c->exprs)) ||
-	    dup_array(&n->symbols, c->symbols, c->nsymbols, sizeof(*c->symbols))) {
-		/* Pointers not yet duplicated still alias c: clear them. */
-		if (n->qregs == c->qregs) n->qregs = NULL;
-		if (n->cregs == c->cregs) n->cregs = NULL;
-		if (n->ops == c->ops) n->ops = NULL;
-		if (n->exprs == c->exprs) n->exprs = NULL;
-		if (n->symbols == c->symbols) n->symbols = NULL;
-		qrtx_circuit_free(n);
-		return NULL;
-	}
-	return n;
-}
-
 int qrtx_circuit_measurements_terminal(const struct qrtx_circuit *c)
 {
 	bool *measured = calloc(c->nqubits ? c->nqubits : 1, sizeof(bool));

@@ -42,25 +42,6 @@ static inline __m256d swapneg_pd(__m256d v)
 		(b) = u1_;						\
 	} while (0)
 #include "kern_tmpl.h"
-#undef SFX
-#undef ET
-#undef VT
-#undef LB
-#undef V_LOAD
-#undef V_LOADC
-#undef V_STORE
-#undef V_BCAST
-#undef V_ADD
-#undef V_MUL
-#undef V_FMA
-#undef V_SWAP
-#undef V_SWAPNEG
-#undef PIDX
-#undef V_PIDX
-#undef V_PERM
-#undef XIDX
-#undef V_XIDX
-#undef V_XCH
 
 static inline __m256 swapneg_ps(__m256 v)
 {

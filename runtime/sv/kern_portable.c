@@ -52,19 +52,6 @@ static inline void store_f(float *p, pv2f v)
 #define V_SWAP(v) ((pv2d){ (v)[1], (v)[0] })
 #define V_SWAPNEG(v) ((pv2d){ -(v)[1], (v)[0] })
 #include "kern_tmpl.h"
-#undef SFX
-#undef ET
-#undef VT
-#undef LB
-#undef V_LOAD
-#undef V_LOADC
-#undef V_STORE
-#undef V_BCAST
-#undef V_ADD
-#undef V_MUL
-#undef V_FMA
-#undef V_SWAP
-#undef V_SWAPNEG
 
 #define SFX portable_s
 #define ET float

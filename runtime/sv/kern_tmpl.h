@@ -326,3 +326,23 @@ static void FN(diag)(const struct sv_plan *p, void *vamps, uint64_t v, uint64_t 
 #undef FN
 #undef TW
 #undef SV_INLINE
+/* The instantiation's parameters, so the next one can define its own. */
+#undef SFX
+#undef ET
+#undef VT
+#undef LB
+#undef V_LOAD
+#undef V_LOADC
+#undef V_STORE
+#undef V_BCAST
+#undef V_ADD
+#undef V_MUL
+#undef V_FMA
+#undef V_SWAP
+#undef V_SWAPNEG
+#undef PIDX
+#undef V_PIDX
+#undef V_PERM
+#undef XIDX
+#undef V_XIDX
+#undef V_XCH

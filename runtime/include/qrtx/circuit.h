@@ -99,8 +99,6 @@ int32_t qrtx_circuit_add_expr(struct qrtx_circuit *c, const struct qrtx_expr *e)
 /* Value of a parameter with the given symbol values (NULL when none). */
 int qrtx_param_eval(const struct qrtx_circuit *c, const struct qrtx_param *p,
 		    const double *symbol_values, double *out);
-/* Deep copy (passes rewrite copies, never the parsed input). */
-struct qrtx_circuit *qrtx_circuit_clone(const struct qrtx_circuit *c);
 /* Whether every measurement is terminal: no gate, reset or conditional
  * op touches a qubit after it was measured, and no reset or if exists. */
 int qrtx_circuit_measurements_terminal(const struct qrtx_circuit *c);
