@@ -20,7 +20,8 @@
  *
  * Complex arithmetic without shuffles in the inner loop: for a matrix
  * entry u = ur + i ui and amplitudes x, u x = ur * x + ui * (-im, re),
- * so each input is swapped once and every entry costs two FMAs.
+ * so each input is swapped once and every entry costs two FMAs. A real
+ * matrix (plan->real) needs neither the swap nor the second FMA.
  */
 
 #define SV_CAT_(a, b) a##_##b
@@ -49,7 +50,7 @@ SV_INLINE uint64_t FN(group_run)(const struct sv_plan *p)
 
 /* Targets all >= L: each matrix entry is broadcast across the lanes. */
 SV_INLINE void FN(bcast_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t gend,
-			   const unsigned int K)
+			   const unsigned int K, const bool R)
 {
 	const ET *m = p->coef;
 	const unsigned int RB = K < 4 ? K : 4;
@@ -76,7 +77,8 @@ SV_INLINE void FN(bcast_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64
 #pragma GCC unroll 8
 			for (unsigned int h = 0; h < K; h++) {
 				x[h] = V_LOAD(a + off[h]);
-				xs[h] = V_SWAPNEG(x[h]);
+				if (!R)
+					xs[h] = V_SWAPNEG(x[h]);
 			}
 			for (unsigned int r = 0; r < K; r += RB) {
 				VT ar[4], ai[4];
@@ -85,7 +87,8 @@ SV_INLINE void FN(bcast_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64
 #pragma GCC unroll 4
 				for (unsigned int i = 0; i < RB; i++) {
 					ar[i] = V_MUL(V_BCAST(mr[2 * i * K]), x[0]);
-					ai[i] = V_MUL(V_BCAST(mr[2 * i * K + 1]), xs[0]);
+					if (!R)
+						ai[i] = V_MUL(V_BCAST(mr[2 * i * K + 1]), xs[0]);
 				}
 #pragma GCC unroll 8
 				for (unsigned int h = 1; h < K; h++) {
@@ -94,12 +97,13 @@ SV_INLINE void FN(bcast_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64
 						const ET *e = mr + 2 * (i * K + h);
 
 						ar[i] = V_FMA(V_BCAST(e[0]), x[h], ar[i]);
-						ai[i] = V_FMA(V_BCAST(e[1]), xs[h], ai[i]);
+						if (!R)
+							ai[i] = V_FMA(V_BCAST(e[1]), xs[h], ai[i]);
 					}
 				}
 #pragma GCC unroll 4
 				for (unsigned int i = 0; i < RB; i++)
-					V_STORE(a + off[r + i], V_ADD(ar[i], ai[i]));
+					V_STORE(a + off[r + i], R ? ar[i] : V_ADD(ar[i], ai[i]));
 			}
 		}
 	}
@@ -112,7 +116,7 @@ SV_INLINE void FN(bcast_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64
  * coefficients times the permuted input.
  */
 SV_INLINE void FN(lane_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t gend,
-			  const unsigned int KK, const unsigned int klo)
+			  const unsigned int KK, const unsigned int klo, const bool R)
 {
 	const ET *C = p->coef;
 	const unsigned int D = 1u << klo, H = KK >> klo;
@@ -142,21 +146,25 @@ SV_INLINE void FN(lane_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_
 					VT v = d ? V_PERM(x, pidx[d]) : x;
 
 					P[h * D + d] = v;
-					PS[h * D + d] = V_SWAP(v);
+					if (!R)
+						PS[h * D + d] = V_SWAP(v);
 				}
 			}
 #pragma GCC unroll 8
 			for (unsigned int hp = 0; hp < H; hp++) {
 				const ET *c = C + (size_t)hp * KK * 4 * TW;
 				VT ar = V_MUL(V_LOADC(c), P[0]);
-				VT ai = V_MUL(V_LOADC(c + 2 * TW), PS[0]);
+				VT ai = ar;
 
+				if (!R)
+					ai = V_MUL(V_LOADC(c + 2 * TW), PS[0]);
 #pragma GCC unroll 8
 				for (unsigned int j = 1; j < KK; j++) {
 					ar = V_FMA(V_LOADC(c + j * 4 * TW), P[j], ar);
-					ai = V_FMA(V_LOADC(c + j * 4 * TW + 2 * TW), PS[j], ai);
+					if (!R)
+						ai = V_FMA(V_LOADC(c + j * 4 * TW + 2 * TW), PS[j], ai);
 				}
-				V_STORE(a + off[hp], V_ADD(ar, ai));
+				V_STORE(a + off[hp], R ? ar : V_ADD(ar, ai));
 			}
 		}
 	}
@@ -167,7 +175,7 @@ SV_INLINE void FN(lane_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_
 /* Exchange mode: swap lane targets into vector bits, apply with broadcast
  * coefficients, swap back. */
 SV_INLINE void FN(xch_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t gend,
-			 const unsigned int K, const unsigned int klo)
+			 const unsigned int K, const unsigned int klo, const bool R)
 {
 	const ET *m = p->coef;
 	const unsigned int RB = K < 4 ? K : 4;
@@ -204,7 +212,8 @@ SV_INLINE void FN(xch_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t
 						V_XCH(x[v], x[v | (1u << j)], xi[j]);
 #pragma GCC unroll 8
 			for (unsigned int v = 0; v < K; v++)
-				xs[v] = V_SWAPNEG(x[v]);
+				if (!R)
+					xs[v] = V_SWAPNEG(x[v]);
 			for (unsigned int r = 0; r < K; r += RB) {
 				VT ar[4], ai[4];
 				const ET *mr = m + 2 * (size_t)r * K;
@@ -212,7 +221,8 @@ SV_INLINE void FN(xch_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t
 #pragma GCC unroll 4
 				for (unsigned int i = 0; i < RB; i++) {
 					ar[i] = V_MUL(V_BCAST(mr[2 * i * K]), x[0]);
-					ai[i] = V_MUL(V_BCAST(mr[2 * i * K + 1]), xs[0]);
+					if (!R)
+						ai[i] = V_MUL(V_BCAST(mr[2 * i * K + 1]), xs[0]);
 				}
 #pragma GCC unroll 8
 				for (unsigned int h = 1; h < K; h++) {
@@ -221,12 +231,13 @@ SV_INLINE void FN(xch_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t
 						const ET *e = mr + 2 * (i * K + h);
 
 						ar[i] = V_FMA(V_BCAST(e[0]), x[h], ar[i]);
-						ai[i] = V_FMA(V_BCAST(e[1]), xs[h], ai[i]);
+						if (!R)
+							ai[i] = V_FMA(V_BCAST(e[1]), xs[h], ai[i]);
 					}
 				}
 #pragma GCC unroll 4
 				for (unsigned int i = 0; i < RB; i++)
-					o[r + i] = V_ADD(ar[i], ai[i]);
+					o[r + i] = R ? ar[i] : V_ADD(ar[i], ai[i]);
 			}
 			for (unsigned int j = 0; j < klo; j++)
 #pragma GCC unroll 8
@@ -241,14 +252,16 @@ SV_INLINE void FN(xch_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t
 }
 #endif
 
-static void FN(dense)(const struct sv_plan *p, void *amps, uint64_t g0, uint64_t g1)
+/* One instantiation per (shape, real): R is a constant inside. */
+SV_INLINE void FN(dense_r)(const struct sv_plan *p, void *amps, uint64_t g0, uint64_t g1,
+			   const bool R)
 {
 	unsigned int KK = 1u << p->k;
 
 #if LB > 0
 	if (p->xch) {
 		/* Constant K and klo: the exchanges unroll onto registers. */
-#define SV_XCASE(K_, J_) case (K_) * 8 + (J_): FN(xch_k)(p, amps, g0, g1, K_, J_); break
+#define SV_XCASE(K_, J_) case (K_) * 8 + (J_): FN(xch_k)(p, amps, g0, g1, K_, J_, R); break
 		switch (KK * 8 + p->klo) {
 		SV_XCASE(2, 1); SV_XCASE(4, 1); SV_XCASE(8, 1);
 		SV_XCASE(16, 1); SV_XCASE(32, 1); SV_XCASE(64, 1);
@@ -268,31 +281,41 @@ static void FN(dense)(const struct sv_plan *p, void *amps, uint64_t g0, uint64_t
 
 	if (p->klo == 0) {
 		switch (KK) {
-		case 1: FN(bcast_k)(p, amps, g0, g1, 1); break;
-		case 2: FN(bcast_k)(p, amps, g0, g1, 2); break;
-		case 4: FN(bcast_k)(p, amps, g0, g1, 4); break;
-		case 8: FN(bcast_k)(p, amps, g0, g1, 8); break;
-		case 16: FN(bcast_k)(p, amps, g0, g1, 16); break;
-		case 32: FN(bcast_k)(p, amps, g0, g1, 32); break;
-		default: FN(bcast_k)(p, amps, g0, g1, 64); break;
+		case 1: FN(bcast_k)(p, amps, g0, g1, 1, R); break;
+		case 2: FN(bcast_k)(p, amps, g0, g1, 2, R); break;
+		case 4: FN(bcast_k)(p, amps, g0, g1, 4, R); break;
+		case 8: FN(bcast_k)(p, amps, g0, g1, 8, R); break;
+		case 16: FN(bcast_k)(p, amps, g0, g1, 16, R); break;
+		case 32: FN(bcast_k)(p, amps, g0, g1, 32, R); break;
+		default: FN(bcast_k)(p, amps, g0, g1, 64, R); break;
 		}
 		return;
 	}
 #if LB > 0
 	switch (KK * 8 + p->klo) {
-	case 2 * 8 + 1: FN(lane_k)(p, amps, g0, g1, 2, 1); break;
-	case 4 * 8 + 1: FN(lane_k)(p, amps, g0, g1, 4, 1); break;
-	case 8 * 8 + 1: FN(lane_k)(p, amps, g0, g1, 8, 1); break;
+	case 2 * 8 + 1: FN(lane_k)(p, amps, g0, g1, 2, 1, R); break;
+	case 4 * 8 + 1: FN(lane_k)(p, amps, g0, g1, 4, 1, R); break;
+	case 8 * 8 + 1: FN(lane_k)(p, amps, g0, g1, 8, 1, R); break;
 #if LB > 1
-	case 4 * 8 + 2: FN(lane_k)(p, amps, g0, g1, 4, 2); break;
-	case 8 * 8 + 2: FN(lane_k)(p, amps, g0, g1, 8, 2); break;
+	case 4 * 8 + 2: FN(lane_k)(p, amps, g0, g1, 4, 2, R); break;
+	case 8 * 8 + 2: FN(lane_k)(p, amps, g0, g1, 8, 2, R); break;
 #endif
 #if LB > 2
-	case 8 * 8 + 3: FN(lane_k)(p, amps, g0, g1, 8, 3); break;
+	case 8 * 8 + 3: FN(lane_k)(p, amps, g0, g1, 8, 3, R); break;
 #endif
-	default: FN(lane_k)(p, amps, g0, g1, KK, p->klo); break;
+	default: FN(lane_k)(p, amps, g0, g1, KK, p->klo, R); break;
 	}
 #endif
+}
+
+/* Real matrices (H, X, CX, Ry and blocks of them) skip the imaginary
+ * half of the arithmetic: one FMA per entry instead of two. */
+static void FN(dense)(const struct sv_plan *p, void *amps, uint64_t g0, uint64_t g1)
+{
+	if (p->real)
+		FN(dense_r)(p, amps, g0, g1, true);
+	else
+		FN(dense_r)(p, amps, g0, g1, false);
 }
 
 static void FN(diag)(const struct sv_plan *p, void *vamps, uint64_t v, uint64_t vend)

@@ -163,6 +163,9 @@ int sv_plan_dense(struct sv_plan *p, unsigned int n,
 			for (unsigned int s = 0; s < KK; s++)
 				ms[(size_t)r * KK + s] = mp[(size_t)orig[r] * KK + orig[s]];
 	}
+	p->real = true;
+	for (size_t e = 0; e < (size_t)KK * KK && p->real; e++)
+		p->real = cimag(ms[e]) == 0;
 
 	if (p->xch) {
 		/* Vector v holds matrix index v once lanes are exchanged. */

@@ -89,6 +89,8 @@ struct sv_plan {
 	unsigned int k;		/* targets incl. promoted controls */
 	unsigned int klo;	/* targets < L */
 	bool xch;		/* exchange mode */
+	bool real;		/* dense: every entry real (kernels skip the
+				 * imaginary half of the arithmetic) */
 	uint32_t t[SV_MAX_K];	/* targets ascending */
 	uint32_t s[SV_MAX_L];	/* xch: partner of lane target t[j] */
 	unsigned int nins;

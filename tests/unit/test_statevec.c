@@ -111,13 +111,17 @@ static cplx *random_state(uint32_t n)
 	return a;
 }
 
+/* When set, random_unitary makes real (orthogonal) matrices: the engine
+ * runs those with kernels of their own. */
+static bool real_mats;
+
 /* Unitary from the QR decomposition (Gram-Schmidt) of a random matrix. */
 static void random_unitary(unsigned int k, cplx *m)
 {
 	unsigned int K = 1u << k;
 
 	for (unsigned int i = 0; i < K * K; i++)
-		m[i] = CMPLX(gauss(), gauss());
+		m[i] = CMPLX(gauss(), real_mats ? 0.0 : gauss());
 	for (unsigned int c = 0; c < K; c++) {
 		for (unsigned int p = 0; p < c; p++) {
 			cplx dot = 0;
@@ -260,7 +264,7 @@ static void one_gate(const struct conf *cf, struct qrtx_sv *sv, cplx *ref, uint3
 		load_both(sv, ref, n);
 }
 
-static void run_kernels(uint32_t n, unsigned int threads)
+static void run_kernels_once(uint32_t n, unsigned int threads)
 {
 	for (unsigned int ci = 0; ci < nconfs; ci++) {
 		const struct conf *cf = &confs[ci];
@@ -300,6 +304,16 @@ static void run_kernels(uint32_t n, unsigned int threads)
 		free(ref);
 		qrtx_sv_free(sv);
 	}
+}
+
+/* Complex matrices, then real ones (H, X, Ry and blocks of them). */
+static void run_kernels(uint32_t n, unsigned int threads)
+{
+	real_mats = false;
+	run_kernels_once(n, threads);
+	real_mats = true;
+	run_kernels_once(n, threads);
+	real_mats = false;
 }
 
 static void test_kernels_small(void **state)
