@@ -25,6 +25,11 @@ static inline __m256d swapneg_pd(__m256d v)
 #define V_ADD(a, b) _mm256_add_pd(a, b)
 #define V_MUL(a, b) _mm256_mul_pd(a, b)
 #define V_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define V_SUB(a, b) _mm256_sub_pd(a, b)
+#define V_DEIL_RE(v0, v1) _mm256_unpacklo_pd(v0, v1)
+#define V_DEIL_IM(v0, v1) _mm256_unpackhi_pd(v0, v1)
+#define V_REIL_0(re, im) _mm256_unpacklo_pd(re, im)
+#define V_REIL_1(re, im) _mm256_unpackhi_pd(re, im)
 #define V_SWAP(v) _mm256_permute_pd(v, 0x5)
 #define V_SWAPNEG(v) swapneg_pd(v)
 /* Two lanes: the only permutation is the exchange of the halves. */
@@ -70,6 +75,11 @@ static inline __m256i pidx_ps(uint32_t mask)
 #define V_ADD(a, b) _mm256_add_ps(a, b)
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_SUB(a, b) _mm256_sub_ps(a, b)
+#define V_DEIL_RE(v0, v1) _mm256_shuffle_ps(v0, v1, 0x88)
+#define V_DEIL_IM(v0, v1) _mm256_shuffle_ps(v0, v1, 0xdd)
+#define V_REIL_0(re, im) _mm256_unpacklo_ps(re, im)
+#define V_REIL_1(re, im) _mm256_unpackhi_ps(re, im)
 #define V_SWAP(v) _mm256_permute_ps(v, 0xb1)
 #define V_SWAPNEG(v) swapneg_ps(v)
 #define PIDX __m256i
@@ -98,4 +108,5 @@ const struct sv_isa sv_isa_avx2 = {
 	.L = { [QRTX_PREC_DOUBLE] = 1, [QRTX_PREC_SINGLE] = 2 },
 	.dense = { [QRTX_PREC_DOUBLE] = dense_avx2_d, [QRTX_PREC_SINGLE] = dense_avx2_s },
 	.diag = { [QRTX_PREC_DOUBLE] = diag_avx2_d, [QRTX_PREC_SINGLE] = diag_avx2_s },
+	.pair3m = true,
 };

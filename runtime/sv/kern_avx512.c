@@ -69,6 +69,12 @@ static inline __m512i xidx_ps(unsigned int t, int which)
 #define V_ADD(a, b) _mm512_add_pd(a, b)
 #define V_MUL(a, b) _mm512_mul_pd(a, b)
 #define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define V_SUB(a, b) _mm512_sub_pd(a, b)
+/* In-lane unpacks: cheap, and their own inverse pairing. */
+#define V_DEIL_RE(v0, v1) _mm512_unpacklo_pd(v0, v1)
+#define V_DEIL_IM(v0, v1) _mm512_unpackhi_pd(v0, v1)
+#define V_REIL_0(re, im) _mm512_unpacklo_pd(re, im)
+#define V_REIL_1(re, im) _mm512_unpackhi_pd(re, im)
 #define V_SWAP(v) _mm512_permute_pd(v, 0x55)
 #define V_SWAPNEG(v) swapneg_pd(v)
 #define PIDX __m512i
@@ -112,6 +118,11 @@ static inline __m512i pidx_ps(uint32_t mask)
 #define V_ADD(a, b) _mm512_add_ps(a, b)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_SUB(a, b) _mm512_sub_ps(a, b)
+#define V_DEIL_RE(v0, v1) _mm512_shuffle_ps(v0, v1, 0x88)
+#define V_DEIL_IM(v0, v1) _mm512_shuffle_ps(v0, v1, 0xdd)
+#define V_REIL_0(re, im) _mm512_unpacklo_ps(re, im)
+#define V_REIL_1(re, im) _mm512_unpackhi_ps(re, im)
 #define V_SWAP(v) _mm512_permute_ps(v, 0xb1)
 #define V_SWAPNEG(v) swapneg_ps(v)
 #define PIDX __m512i
@@ -132,4 +143,5 @@ const struct sv_isa sv_isa_avx512 = {
 	.L = { [QRTX_PREC_DOUBLE] = 2, [QRTX_PREC_SINGLE] = 3 },
 	.dense = { [QRTX_PREC_DOUBLE] = dense_avx512_d, [QRTX_PREC_SINGLE] = dense_avx512_s },
 	.diag = { [QRTX_PREC_DOUBLE] = diag_avx512_d, [QRTX_PREC_SINGLE] = diag_avx512_s },
+	.pair3m = true,
 };

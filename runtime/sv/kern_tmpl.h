@@ -16,6 +16,11 @@
  *                both with bit t clear, b those with bit t set (ix is an
  *                XIDX[2] from V_XIDX(t, 0) and V_XIDX(t, 1))
  *
+ * and optionally, for paired plans (struct sv_plan), V_SUB(a, b) and
+ * V_DEIL_RE(v0, v1), V_DEIL_IM(v0, v1): the real and the imaginary parts
+ * of two vectors' amplitudes, in some order; V_REIL_0(re, im),
+ * V_REIL_1(re, im): the two vectors back from such parts;
+ *
  * and gets FN(dense) and FN(diag) with the sv_kernel_fn signature.
  *
  * Complex arithmetic without shuffles in the inner loop: for a matrix
@@ -108,6 +113,83 @@ SV_INLINE void FN(bcast_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64
 		}
 	}
 }
+
+#ifdef V_DEIL_RE
+/*
+ * Paired plans: a complex matrix with every target >= L applied to a
+ * group and its pair at once. Their amplitudes are split into real parts
+ * a and imaginary parts b (two vectors' worth each), and each entry
+ * u = c + di costs three FMAs for the two vectors instead of four:
+ * re = sum c(a + b) - sum (c + d) b, im = sum c(a + b) + sum (d - c) a.
+ */
+SV_INLINE void FN(pair_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t gend,
+			  const unsigned int K)
+{
+	const ET *m = p->coef3;
+	const unsigned int RB = K < 2 ? K : 2;
+	uint64_t off[SV_MAX_KK], run = FN(group_run)(p), po = 2 * p->pair_off;
+
+	for (unsigned int h = 0; h < K; h++)
+		off[h] = 2 * p->off[h];
+	while (g < gend) {
+		uint64_t base = FN(group_base)(p, g);
+		uint64_t stop = (g | (run - 1)) + 1;
+
+		if (stop > gend)
+			stop = gend;
+		for (; g < stop; g++, base += TW) {
+			ET *a = amps + 2 * base;
+			VT re[SV_MAX_KK], im[SV_MAX_KK], sm[SV_MAX_KK];
+
+			if (K >= 8 && g + SV_PF_DIST < stop)
+#pragma GCC unroll 8
+				for (unsigned int h = 0; h < K; h++) {
+					__builtin_prefetch(a + off[h] + 2 * SV_PF_DIST * TW, 1, 3);
+					__builtin_prefetch(a + po + off[h] + 2 * SV_PF_DIST * TW, 1, 3);
+				}
+#pragma GCC unroll 8
+			for (unsigned int h = 0; h < K; h++) {
+				VT v0 = V_LOAD(a + off[h]), v1 = V_LOAD(a + po + off[h]);
+
+				re[h] = V_DEIL_RE(v0, v1);
+				im[h] = V_DEIL_IM(v0, v1);
+				sm[h] = V_ADD(re[h], im[h]);
+			}
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < K; r += RB) {
+				VT k1[2], k2[2], k3[2];
+
+#pragma GCC unroll 2
+				for (unsigned int i = 0; i < RB; i++) {
+					const ET *e = m + 3 * (size_t)(r + i) * K;
+
+					k1[i] = V_MUL(V_BCAST(e[0]), sm[0]);
+					k2[i] = V_MUL(V_BCAST(e[1]), re[0]);
+					k3[i] = V_MUL(V_BCAST(e[2]), im[0]);
+				}
+#pragma GCC unroll 8
+				for (unsigned int h = 1; h < K; h++) {
+#pragma GCC unroll 2
+					for (unsigned int i = 0; i < RB; i++) {
+						const ET *e = m + 3 * ((size_t)(r + i) * K + h);
+
+						k1[i] = V_FMA(V_BCAST(e[0]), sm[h], k1[i]);
+						k2[i] = V_FMA(V_BCAST(e[1]), re[h], k2[i]);
+						k3[i] = V_FMA(V_BCAST(e[2]), im[h], k3[i]);
+					}
+				}
+#pragma GCC unroll 2
+				for (unsigned int i = 0; i < RB; i++) {
+					VT ore = V_SUB(k1[i], k3[i]), oim = V_ADD(k1[i], k2[i]);
+
+					V_STORE(a + off[r + i], V_REIL_0(ore, oim));
+					V_STORE(a + po + off[r + i], V_REIL_1(ore, oim));
+				}
+			}
+		}
+	}
+}
+#endif
 
 #if LB > 0
 /*
@@ -312,6 +394,18 @@ SV_INLINE void FN(dense_r)(const struct sv_plan *p, void *amps, uint64_t g0, uin
  * half of the arithmetic: one FMA per entry instead of two. */
 static void FN(dense)(const struct sv_plan *p, void *amps, uint64_t g0, uint64_t g1)
 {
+#ifdef V_DEIL_RE
+	if (p->paired) {
+		switch (p->k) {
+		case 2: FN(pair_k)(p, amps, g0, g1, 4); break;
+		case 3: FN(pair_k)(p, amps, g0, g1, 8); break;
+		case 4: FN(pair_k)(p, amps, g0, g1, 16); break;
+		case 5: FN(pair_k)(p, amps, g0, g1, 32); break;
+		default: FN(pair_k)(p, amps, g0, g1, 64); break;
+		}
+		return;
+	}
+#endif
 	if (p->real)
 		FN(dense_r)(p, amps, g0, g1, true);
 	else
@@ -369,3 +463,8 @@ static void FN(diag)(const struct sv_plan *p, void *vamps, uint64_t v, uint64_t 
 #undef XIDX
 #undef V_XIDX
 #undef V_XCH
+#undef V_SUB
+#undef V_DEIL_RE
+#undef V_DEIL_IM
+#undef V_REIL_0
+#undef V_REIL_1

@@ -252,6 +252,60 @@ nospace:
 	return -ENOSPC;
 }
 
+/* Entries wide enough that a third fewer multiplications pay for
+ * splitting and rejoining real and imaginary parts (measured with
+ * bench/sv_bench; see Documentation/runtime/engine.rst). */
+#define SV_PAIR_MIN_KK 4
+
+int sv_plan_pair(struct sv_plan *p, enum qrtx_precision prec, struct sv_arena *a)
+{
+	unsigned int KK = 1u << p->k;
+	size_t cnt = (size_t)KK * KK;
+	uint64_t used = 0;
+	int top = -1;
+
+	/* Not with lane targets: exchanging lanes in two groups at once
+	 * costs more than it saves (measured, n = 24 layered family). */
+	if (p->real || p->klo || KK < SV_PAIR_MIN_KK || p->ngroups < 2)
+		return 0;
+	for (unsigned int i = 0; i < p->nins; i++)
+		used |= 1ull << p->ins[i];
+	for (int b = (int)p->n - 1; b >= (int)p->L && top < 0; b--)
+		if (!(used & (1ull << b)))
+			top = b;
+	if (top < 0)
+		return 0;
+	if (prec == QRTX_PREC_SINGLE) {
+		const float *m = p->coef;
+		float *f = sv_arena_alloc(a, cnt * 3 * sizeof(float));
+
+		if (!f)
+			return -ENOSPC;
+		for (size_t e = 0; e < cnt; e++) {
+			f[3 * e] = m[2 * e];
+			f[3 * e + 1] = m[2 * e + 1] - m[2 * e];
+			f[3 * e + 2] = m[2 * e] + m[2 * e + 1];
+		}
+		p->coef3 = f;
+	} else {
+		const double *m = p->coef;
+		double *f = sv_arena_alloc(a, cnt * 3 * sizeof(double));
+
+		if (!f)
+			return -ENOSPC;
+		for (size_t e = 0; e < cnt; e++) {
+			f[3 * e] = m[2 * e];
+			f[3 * e + 1] = m[2 * e + 1] - m[2 * e];
+			f[3 * e + 2] = m[2 * e] + m[2 * e + 1];
+		}
+		p->coef3 = f;
+	}
+	p->paired = true;
+	p->pair_off = 1ull << top;
+	p->ngroups /= 2;
+	return 0;
+}
+
 int sv_plan_diag(struct sv_plan *p, unsigned int n,
 		 enum qrtx_precision prec, unsigned int L,
 		 const uint32_t *q, unsigned int k, const double complex *d,

@@ -421,6 +421,19 @@ static bool is_diagonal(const double complex *m, unsigned int K)
 	return true;
 }
 
+/* QRTX_SV_PAIR=0 turns paired plans off (benchmarks compare with it). */
+static bool sv_pairing(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *e = getenv("QRTX_SV_PAIR");
+
+		on = !(e && e[0] == '0');
+	}
+	return on;
+}
+
 int sv_gate_plan(const struct qrtx_sv *sv, unsigned int n, bool diag,
 		 const uint32_t *t, unsigned int k, const uint32_t *c, unsigned int nc,
 		 const double complex *m, struct sv_arena *tmp, struct sv_arena *a,
@@ -458,6 +471,8 @@ int sv_gate_plan(const struct qrtx_sv *sv, unsigned int n, bool diag,
 		isa = &sv_isa_portable;
 		ret = sv_plan_dense(&gp->p, n, sv->prec, 0, t, k, c, nc, m, tmp, a);
 	}
+	if (!ret && isa->pair3m && sv_pairing())
+		ret = sv_plan_pair(&gp->p, sv->prec, a);
 	gp->fn = isa->dense[sv->prec];
 	return ret;
 }

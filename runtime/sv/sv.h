@@ -91,6 +91,16 @@ struct sv_plan {
 	bool xch;		/* exchange mode */
 	bool real;		/* dense: every entry real (kernels skip the
 				 * imaginary half of the arithmetic) */
+	/*
+	 * Paired (dense, complex, klo == 0, ISAs with pair3m): a group is
+	 * processed together with the one pair_off amplitudes above it (the
+	 * top bit of the group index), ngroups counts pairs, and coef3 holds
+	 * per entry u = c + di the three scalars c, d - c, c + d (Gauss's
+	 * three-multiplication product on split real and imaginary parts).
+	 */
+	bool paired;
+	uint64_t pair_off;
+	const void *coef3;
 	uint32_t t[SV_MAX_K];	/* targets ascending */
 	uint32_t s[SV_MAX_L];	/* xch: partner of lane target t[j] */
 	unsigned int nins;
@@ -132,6 +142,9 @@ int sv_plan_dense(struct sv_plan *p, unsigned int n,
 		  const uint32_t *q, unsigned int k,
 		  const uint32_t *c, unsigned int nc,
 		  const double complex *m, struct sv_arena *tmp, struct sv_arena *a);
+/* Make a dense plan paired when that pays (see struct sv_plan); a no-op
+ * otherwise. -ENOSPC when the arena is too small. */
+int sv_plan_pair(struct sv_plan *p, enum qrtx_precision prec, struct sv_arena *a);
 /* -E2BIG when more than SV_MAX_DIAG_TABLE qubits are >= L. */
 int sv_plan_diag(struct sv_plan *p, unsigned int n,
 		 enum qrtx_precision prec, unsigned int L,
@@ -149,6 +162,7 @@ struct sv_isa {
 	unsigned int L[2];		/* indexed by enum qrtx_precision */
 	sv_kernel_fn dense[2];		/* groups [begin, end) */
 	sv_kernel_fn diag[2];		/* vectors [begin, end) */
+	bool pair3m;			/* dense kernels take paired plans */
 };
 
 extern const struct sv_isa sv_isa_portable;
