@@ -23,39 +23,23 @@ static inline __m512i pidx_pd(uint32_t mask)
 	return _mm512_loadu_si512(e);
 }
 
-/* Element indices for permutex2var: lane l of the result takes, for
- * which == 0, a[l] where bit t of l is clear, else b[l ^ 2^t]; for
- * which == 1, a[l | 2^t] where bit t is clear, else b[l]. */
-static inline void xidx_fill(int *e, int lanes, unsigned int t, int which)
+/* Lane bit t of a and b exchanged (see V_XCH in kern_tmpl.h); lanes are
+ * 128-bit (one complex128). */
+static inline __attribute__((always_inline)) void xch_pd(__m512d *a, __m512d *b, int t)
 {
-	for (int i = 0; i < 2 * lanes; i++) {
-		int l = i >> 1, part = i & 1, bit = 1 << t, src;
+	__m512d u0, u1;
 
-		if (!(l & bit))
-			src = which ? 2 * (l | bit) + part : 2 * l + part;
-		else
-			src = which ? 2 * lanes + 2 * l + part : 2 * lanes + 2 * (l ^ bit) + part;
-		e[i] = src;
+	if (t == 0) {
+		/* a with lanes 1 and 3 taken from b's 0 and 2, b with
+		 * lanes 0 and 2 taken from a's 1 and 3 */
+		u0 = _mm512_mask_shuffle_f64x2(*a, 0xcc, *b, *b, 0xa0);
+		u1 = _mm512_mask_shuffle_f64x2(*b, 0x33, *a, *a, 0x31);
+	} else {
+		u0 = _mm512_shuffle_f64x2(*a, *b, 0x44);
+		u1 = _mm512_shuffle_f64x2(*a, *b, 0xee);
 	}
-}
-
-static inline __m512i xidx_pd(unsigned int t, int which)
-{
-	int e[8];
-	long long q[8];
-
-	xidx_fill(e, 4, t, which);
-	for (int i = 0; i < 8; i++)
-		q[i] = e[i];
-	return _mm512_loadu_si512(q);
-}
-
-static inline __m512i xidx_ps(unsigned int t, int which)
-{
-	int e[16];
-
-	xidx_fill(e, 8, t, which);
-	return _mm512_loadu_si512(e);
+	*a = u0;
+	*b = u1;
 }
 
 #define SFX avx512_d
@@ -80,14 +64,12 @@ static inline __m512i xidx_ps(unsigned int t, int which)
 #define PIDX __m512i
 #define V_PIDX(m) pidx_pd(m)
 #define V_PERM(v, idx) _mm512_permutexvar_pd(idx, v)
-#define XIDX __m512i
-#define V_XIDX(t, w) xidx_pd(t, w)
-#define V_XCH(a, b, ix) do {						\
-		__m512d u0_ = _mm512_permutex2var_pd(a, (ix)[0], b);	\
-		__m512d u1_ = _mm512_permutex2var_pd(a, (ix)[1], b);	\
-		(a) = u0_;						\
-		(b) = u1_;						\
-	} while (0)
+/* Exchanges by immediate 128-bit lane shuffles, not permutex2var: on
+ * some cores (AMD Zen 4) the latter takes the FMA pipes, and a fused
+ * gate on a lane qubit does dozens per group. */
+#define XIDX int
+#define V_XIDX(t, w) ((void)(w), (int)(t))
+#define V_XCH(a, b, ix) xch_pd(&(a), &(b), (ix)[0])
 #include "kern_tmpl.h"
 
 static inline __m512 swapneg_ps(__m512 v)
@@ -105,6 +87,24 @@ static inline __m512i pidx_ps(uint32_t mask)
 	for (int i = 0; i < 16; i++)
 		e[i] = 2 * ((i >> 1) ^ (int)mask) + (i & 1);
 	return _mm512_loadu_si512(e);
+}
+
+/* The same for complex64: lane bit 0 pairs 64-bit halves of 128-bit
+ * lanes, bits 1 and 2 pair 128-bit lanes as xch_pd's bits 0 and 1. */
+static inline __attribute__((always_inline)) void xch_ps(__m512 *a, __m512 *b, int t)
+{
+	__m512d x = _mm512_castps_pd(*a), y = _mm512_castps_pd(*b), u0, u1;
+
+	if (t == 0) {
+		u0 = _mm512_unpacklo_pd(x, y);
+		u1 = _mm512_unpackhi_pd(x, y);
+	} else {
+		u0 = x;
+		u1 = y;
+		xch_pd(&u0, &u1, t - 1);
+	}
+	*a = _mm512_castpd_ps(u0);
+	*b = _mm512_castpd_ps(u1);
 }
 
 #define SFX avx512_s
@@ -128,14 +128,9 @@ static inline __m512i pidx_ps(uint32_t mask)
 #define PIDX __m512i
 #define V_PIDX(m) pidx_ps(m)
 #define V_PERM(v, idx) _mm512_permutexvar_ps(idx, v)
-#define XIDX __m512i
-#define V_XIDX(t, w) xidx_ps(t, w)
-#define V_XCH(a, b, ix) do {						\
-		__m512 u0_ = _mm512_permutex2var_ps(a, (ix)[0], b);	\
-		__m512 u1_ = _mm512_permutex2var_ps(a, (ix)[1], b);	\
-		(a) = u0_;						\
-		(b) = u1_;						\
-	} while (0)
+#define XIDX int
+#define V_XIDX(t, w) ((void)(w), (int)(t))
+#define V_XCH(a, b, ix) xch_ps(&(a), &(b), (ix)[0])
 #include "kern_tmpl.h"
 
 const struct sv_isa sv_isa_avx512 = {

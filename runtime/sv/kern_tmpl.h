@@ -189,6 +189,117 @@ SV_INLINE void FN(pair_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_
 		}
 	}
 }
+
+#if LB > 0
+/* Paired in exchange mode: the lane targets of both groups are swapped
+ * into vector bits first (see xch_k) and back at the end. */
+SV_INLINE void FN(xch_pair_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t gend,
+			      const unsigned int K, const unsigned int klo)
+{
+	const ET *m = p->coef3;
+	const unsigned int RB = K < 2 ? K : 2;
+	uint64_t off[SV_MAX_KK], run = FN(group_run)(p), po = 2 * p->pair_off;
+	XIDX xi[SV_MAX_L][2];
+
+	for (unsigned int h = 0; h < K; h++)
+		off[h] = 2 * p->off[h];
+	for (unsigned int j = 0; j < klo; j++) {
+		unsigned int t = klo == LB ? j : p->t[j];
+
+		xi[j][0] = V_XIDX(t, 0);
+		xi[j][1] = V_XIDX(t, 1);
+	}
+	while (g < gend) {
+		uint64_t base = FN(group_base)(p, g);
+		uint64_t stop = (g | (run - 1)) + 1;
+
+		if (stop > gend)
+			stop = gend;
+		for (; g < stop; g++, base += TW) {
+			ET *a = amps + 2 * base;
+			VT re[SV_MAX_KK], im[SV_MAX_KK], sm[SV_MAX_KK];
+
+#pragma GCC unroll 8
+			for (unsigned int h = 0; h < K; h++) {
+				re[h] = V_LOAD(a + off[h]);
+				im[h] = V_LOAD(a + po + off[h]);
+			}
+#pragma GCC unroll 3
+			for (unsigned int j = 0; j < klo; j++)
+#pragma GCC unroll 8
+				for (unsigned int v = 0; v < K; v++)
+					if (!(v & (1u << j))) {
+						V_XCH(re[v], re[v | (1u << j)], xi[j]);
+						V_XCH(im[v], im[v | (1u << j)], xi[j]);
+					}
+#pragma GCC unroll 8
+			for (unsigned int h = 0; h < K; h++) {
+				VT v0 = re[h], v1 = im[h];
+
+				re[h] = V_DEIL_RE(v0, v1);
+				im[h] = V_DEIL_IM(v0, v1);
+				sm[h] = V_ADD(re[h], im[h]);
+			}
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < K; r += RB) {
+				VT k1[2], k2[2], k3[2];
+
+#pragma GCC unroll 2
+				for (unsigned int i = 0; i < RB; i++) {
+					const ET *e = m + 3 * (size_t)(r + i) * K;
+
+					k1[i] = V_MUL(V_BCAST(e[0]), sm[0]);
+					k2[i] = V_MUL(V_BCAST(e[1]), re[0]);
+					k3[i] = V_MUL(V_BCAST(e[2]), im[0]);
+				}
+#pragma GCC unroll 8
+				for (unsigned int h = 1; h < K; h++) {
+#pragma GCC unroll 2
+					for (unsigned int i = 0; i < RB; i++) {
+						const ET *e = m + 3 * ((size_t)(r + i) * K + h);
+
+						k1[i] = V_FMA(V_BCAST(e[0]), sm[h], k1[i]);
+						k2[i] = V_FMA(V_BCAST(e[1]), re[h], k2[i]);
+						k3[i] = V_FMA(V_BCAST(e[2]), im[h], k3[i]);
+					}
+				}
+				/* Outputs overwrite sm[], whose rows are all read. */
+#pragma GCC unroll 2
+				for (unsigned int i = 0; i < RB; i++) {
+					VT ore = V_SUB(k1[i], k3[i]), oim = V_ADD(k1[i], k2[i]);
+
+					k1[i] = V_REIL_0(ore, oim);
+					k2[i] = V_REIL_1(ore, oim);
+				}
+#pragma GCC unroll 2
+				for (unsigned int i = 0; i < RB; i++) {
+					V_STORE(a + off[r + i], k1[i]);
+					V_STORE(a + po + off[r + i], k2[i]);
+				}
+			}
+			/* Swap the lanes back in memory: reload, exchange, store. */
+#pragma GCC unroll 8
+			for (unsigned int h = 0; h < K; h++) {
+				re[h] = V_LOAD(a + off[h]);
+				im[h] = V_LOAD(a + po + off[h]);
+			}
+#pragma GCC unroll 3
+			for (unsigned int j = 0; j < klo; j++)
+#pragma GCC unroll 8
+				for (unsigned int v = 0; v < K; v++)
+					if (!(v & (1u << j))) {
+						V_XCH(re[v], re[v | (1u << j)], xi[j]);
+						V_XCH(im[v], im[v | (1u << j)], xi[j]);
+					}
+#pragma GCC unroll 8
+			for (unsigned int h = 0; h < K; h++) {
+				V_STORE(a + off[h], re[h]);
+				V_STORE(a + po + off[h], im[h]);
+			}
+		}
+	}
+}
+#endif
 #endif
 
 #if LB > 0
@@ -267,8 +378,12 @@ SV_INLINE void FN(xch_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t
 	for (unsigned int v = 0; v < K; v++)
 		off[v] = 2 * p->off[v];
 	for (unsigned int j = 0; j < klo; j++) {
-		xi[j][0] = V_XIDX(p->t[j], 0);
-		xi[j][1] = V_XIDX(p->t[j], 1);
+		/* With every lane bit a target, t[j] == j: a constant the
+		 * exchanges can fold. */
+		unsigned int t = klo == LB ? j : p->t[j];
+
+		xi[j][0] = V_XIDX(t, 0);
+		xi[j][1] = V_XIDX(t, 1);
 	}
 	while (g < gend) {
 		uint64_t base = FN(group_base)(p, g);
@@ -287,6 +402,7 @@ SV_INLINE void FN(xch_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t
 #pragma GCC unroll 8
 			for (unsigned int v = 0; v < K; v++)
 				x[v] = V_LOAD(a + off[v]);
+#pragma GCC unroll 3
 			for (unsigned int j = 0; j < klo; j++)
 #pragma GCC unroll 8
 				for (unsigned int v = 0; v < K; v++)
@@ -321,6 +437,7 @@ SV_INLINE void FN(xch_k)(const struct sv_plan *p, ET *amps, uint64_t g, uint64_t
 				for (unsigned int i = 0; i < RB; i++)
 					o[r + i] = R ? ar[i] : V_ADD(ar[i], ai[i]);
 			}
+#pragma GCC unroll 3
 			for (unsigned int j = 0; j < klo; j++)
 #pragma GCC unroll 8
 				for (unsigned int v = 0; v < K; v++)
@@ -395,6 +512,23 @@ SV_INLINE void FN(dense_r)(const struct sv_plan *p, void *amps, uint64_t g0, uin
 static void FN(dense)(const struct sv_plan *p, void *amps, uint64_t g0, uint64_t g1)
 {
 #ifdef V_DEIL_RE
+#if LB > 0
+	if (p->paired && p->xch) {
+#define SV_PCASE(K_, J_) case (K_) * 8 + (J_): FN(xch_pair_k)(p, amps, g0, g1, K_, J_); break
+		switch ((1u << p->k) * 8 + p->klo) {
+		SV_PCASE(4, 1); SV_PCASE(8, 1); SV_PCASE(16, 1); SV_PCASE(32, 1); SV_PCASE(64, 1);
+#if LB > 1
+		SV_PCASE(4, 2); SV_PCASE(8, 2); SV_PCASE(16, 2); SV_PCASE(32, 2); SV_PCASE(64, 2);
+#endif
+#if LB > 2
+		SV_PCASE(8, 3); SV_PCASE(16, 3); SV_PCASE(32, 3); SV_PCASE(64, 3);
+#endif
+		default: break;
+		}
+#undef SV_PCASE
+		return;
+	}
+#endif
 	if (p->paired) {
 		switch (p->k) {
 		case 2: FN(pair_k)(p, amps, g0, g1, 4); break;

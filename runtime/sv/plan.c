@@ -87,6 +87,7 @@ int sv_plan_dense(struct sv_plan *p, unsigned int n,
 	K = 1u << k;
 	KK = 1u << kk;
 	promoted = (KK - 1) & ~(uint64_t)(K - 1);
+	p->promoted = kk != k;
 	if (kk != k) {
 		/* Identity wherever a promoted control is 0, m where all are 1. */
 		double complex *mx = sv_arena_alloc(tmp, (size_t)KK * KK * sizeof(*mx));
@@ -264,9 +265,11 @@ int sv_plan_pair(struct sv_plan *p, enum qrtx_precision prec, struct sv_arena *a
 	uint64_t used = 0;
 	int top = -1;
 
-	/* Not with lane targets: exchanging lanes in two groups at once
-	 * costs more than it saves (measured, n = 24 layered family). */
-	if (p->real || p->klo || KK < SV_PAIR_MIN_KK || p->ngroups < 2)
+	/* Lane targets only in exchange mode, and never with promoted
+	 * controls: the split product is not exact, and amplitudes whose
+	 * controls are 0 must come out untouched. */
+	if (p->real || (p->klo && !p->xch) || p->promoted || KK < SV_PAIR_MIN_KK ||
+	    p->ngroups < 2)
 		return 0;
 	for (unsigned int i = 0; i < p->nins; i++)
 		used |= 1ull << p->ins[i];

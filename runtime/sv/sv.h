@@ -92,13 +92,15 @@ struct sv_plan {
 	bool real;		/* dense: every entry real (kernels skip the
 				 * imaginary half of the arithmetic) */
 	/*
-	 * Paired (dense, complex, klo == 0, ISAs with pair3m): a group is
+	 * Paired (dense, complex, targets >= L or exchange mode, no promoted
+	 * controls, ISAs with pair3m): a group is
 	 * processed together with the one pair_off amplitudes above it (the
 	 * top bit of the group index), ngroups counts pairs, and coef3 holds
 	 * per entry u = c + di the three scalars c, d - c, c + d (Gauss's
 	 * three-multiplication product on split real and imaginary parts).
 	 */
 	bool paired;
+	bool promoted;		/* some targets are promoted controls */
 	uint64_t pair_off;
 	const void *coef3;
 	uint32_t t[SV_MAX_K];	/* targets ascending */
