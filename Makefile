@@ -45,13 +45,16 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/unit/%)
 .DEFAULT_GOAL := all
 
 all: userspace
-userspace: $(OBJDIR)/qrtx unit-tests
+userspace: $(OBJDIR)/qrtx $(OBJDIR)/qrtxd unit-tests
 	@ln -sf $(OBJDIR)/qrtx qrtx
+	@ln -sf $(OBJDIR)/qrtxd qrtxd
 
 CORPUS_BIN := $(OBJDIR)/tests/corpus/corpus_check
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OBJDIR)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-unit-tests: $(UNIT_BINS) $(CORPUS_BIN)
+INTEG_BINS := $(OBJDIR)/tests/integration/daemon_test
+
+unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(OBJDIR)/qrtxd
 
 $(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h runtime/sv/*.h tools/*.h)
 	@mkdir -p $(dir $@)
@@ -60,13 +63,20 @@ $(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-TOOL_OBJS  := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard tools/*.c))
+TOOL_OBJS  := $(patsubst %.c,$(OBJDIR)/%.o,$(filter-out tools/qrtxd.c,$(wildcard tools/*.c)))
 
 $(OBJDIR)/qrtx: $(TOOL_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The daemon: its own program, the only one on io_uring so far.
+$(OBJDIR)/qrtxd: $(OBJDIR)/tools/qrtxd.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ -luring $(LDLIBS)
+
 $(OBJDIR)/tests/unit/%: $(OBJDIR)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(OBJDIR)/tests/integration/%: $(OBJDIR)/tests/integration/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(CORPUS_BIN): $(OBJDIR)/tests/corpus/corpus_check.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

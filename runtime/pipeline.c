@@ -297,6 +297,22 @@ static uint64_t pub_seed(uint64_t seed, uint32_t i)
 	return z ^ (z >> 31);
 }
 
+static void move(const struct qrtx_run_opts *o, struct qrtx_jobstate *js,
+		 enum qrtx_job_state to)
+{
+	qrtx_jobstate_move(js, to);
+	if (o->on_state)
+		o->on_state(o->on_state_arg, js);
+}
+
+static void sub(const struct qrtx_run_opts *o, struct qrtx_jobstate *js,
+		enum qrtx_exec_substate to)
+{
+	qrtx_jobstate_substate(js, to);
+	if (o->on_state)
+		o->on_state(o->on_state_arg, js);
+}
+
 int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *opts,
 		 struct qrtx_run_result *res, struct qrtx_error *err)
 {
@@ -315,27 +331,39 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 	ret = qrtx_store_open(opts->state_dir, &store, err);
 	if (ret)
 		return ret;
-	ret = qrtx_store_new_job(store, res->job_id, err);
-	if (ret)
-		goto out_store;
+	if (opts->job_id) {
+		if (strlen(opts->job_id) >= sizeof(res->job_id)) {
+			qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, NULL, 0, 0,
+				       "job id too long");
+			ret = -EINVAL;
+			goto out_store;
+		}
+		strcpy(res->job_id, opts->job_id);
+	} else {
+		ret = qrtx_store_new_job(store, res->job_id, err);
+		if (ret)
+			goto out_store;
+	}
 	qrtx_store_path(store, res->job_id, NULL, res->dir, sizeof(res->dir));
-	ret = qrtx_store_write(store, res->job_id, "input.job.json", opts->input_json,
-			       strlen(opts->input_json), err);
-	if (ret)
-		goto fail;
+	if (!opts->job_id) {
+		ret = qrtx_store_write(store, res->job_id, "input.job.json", opts->input_json,
+				       strlen(opts->input_json), err);
+		if (ret)
+			goto fail;
+	}
 
-	qrtx_jobstate_move(&res->js, QRTX_JOB_VALIDATING);
+	move(opts, &res->js, QRTX_JOB_VALIDATING);
 	ret = validate(job, err);
 	if (ret)
 		goto fail;
 
-	qrtx_jobstate_move(&res->js, QRTX_JOB_COMPILING);
+	move(opts, &res->js, QRTX_JOB_COMPILING);
 	ret = compile_artifacts(store, job, res->job_id, err);
 	if (ret)
 		goto fail;
 
-	qrtx_jobstate_move(&res->js, QRTX_JOB_QUEUED);
-	qrtx_jobstate_move(&res->js, QRTX_JOB_ALLOCATING);
+	move(opts, &res->js, QRTX_JOB_QUEUED);
+	move(opts, &res->js, QRTX_JOB_ALLOCATING);
 	ret = qrtx_res_open(opts->device, &ledger);
 	if (ret) {
 		qrtx_error_set(err, QRTX_ERR_ALLOCATION, ret, opts->device ? opts->device : "/dev/qrtx",
@@ -359,14 +387,14 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 	res->reserved_qubits = req.qubits;
 	res->reserved_host_bytes = req.host_bytes;
 
-	qrtx_jobstate_move(&res->js, QRTX_JOB_EXECUTING);
-	qrtx_jobstate_substate(&res->js, QRTX_EXEC_QUANTUM_INITIALIZING);
+	move(opts, &res->js, QRTX_JOB_EXECUTING);
+	sub(opts, &res->js, QRTX_EXEC_QUANTUM_INITIALIZING);
 	res->pubs = calloc(job->npubs, sizeof(*res->pubs));
 	if (!res->pubs) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-	qrtx_jobstate_substate(&res->js, QRTX_EXEC_QUANTUM_RUNNING);
+	sub(opts, &res->js, QRTX_EXEC_QUANTUM_RUNNING);
 	for (uint32_t i = 0; i < job->npubs; i++) {
 		struct qrtx_exec_opts eo = opts->exec;
 
@@ -377,13 +405,13 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 			goto fail;
 		res->npubs = i + 1;
 	}
-	qrtx_jobstate_substate(&res->js, QRTX_EXEC_POST_PROCESSING);
+	sub(opts, &res->js, QRTX_EXEC_POST_PROCESSING);
 
 	/* Unload before reporting: the state is gone, the capacity returns. */
 	qrtx_res_release(ledger, req.handle);
 	reserved = false;
 
-	qrtx_jobstate_move(&res->js, QRTX_JOB_COMPLETING);
+	move(opts, &res->js, QRTX_JOB_COMPLETING);
 	{
 		json_t *doc = json_object(), *pubs = json_array();
 
@@ -415,7 +443,7 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 		if (ret)
 			goto fail;
 	}
-	qrtx_jobstate_move(&res->js, QRTX_JOB_COMPLETED);
+	move(opts, &res->js, QRTX_JOB_COMPLETED);
 	ret = write_meta(store, job, res, err);
 	goto out;
 

@@ -7,4 +7,20 @@
 int qrtx_cli_run(int argc, char **argv);
 void qrtx_cli_run_usage(FILE *f);
 
+/* Jobs run by qrtxd (tools/jobs.c). argv[0] is the verb. */
+int qrtx_cli_submit(int argc, char **argv);
+int qrtx_cli_status(int argc, char **argv);
+int qrtx_cli_wait(int argc, char **argv);
+int qrtx_cli_result(int argc, char **argv);
+int qrtx_cli_cancel(int argc, char **argv);
+int qrtx_cli_list(int argc, char **argv);
+int qrtx_cli_stats(int argc, char **argv);
+void qrtx_cli_submit_usage(FILE *f);
+void qrtx_cli_status_usage(FILE *f);
+void qrtx_cli_wait_usage(FILE *f);
+void qrtx_cli_result_usage(FILE *f);
+void qrtx_cli_cancel_usage(FILE *f);
+void qrtx_cli_list_usage(FILE *f);
+void qrtx_cli_stats_usage(FILE *f);
+
 #endif

@@ -28,12 +28,26 @@ static void usage(FILE *f)
 		"                  /dev/qrtx when the module is loaded, else from the\n"
 		"                  in-process ledger\n"
 		"\n"
+		"Jobs run by the daemon, qrtxd ('qrtx COMMAND --help' for each):\n"
+		"  submit FILE     send a circuit to qrtxd; print its job id (--wait: and\n"
+		"                  its results)\n"
+		"  status JOB_ID   show a job's state\n"
+		"  wait JOB_ID     wait until a job ends\n"
+		"  result JOB_ID   print a finished job's results\n"
+		"  cancel JOB_ID   cancel a job\n"
+		"  list            list your jobs (--state STATE: those in one state)\n"
+		"  stats           show qrtxd's counters\n"
+		"  These take --socket PATH (default: $QRTX_SOCKET, /run/qrtx/qrtxd.sock\n"
+		"  for root, else <state dir>/qrtxd.sock) and --json.\n"
+		"\n"
 		"Options:\n"
 		"  -h, --help      show this help\n"
 		"  --version       show the version and the ABI version\n"
 		"\n"
-		"Exit status: 0 success, 1 the command failed, 2 bad usage,\n"
-		"3 invalid input (qrtx run).\n");
+		"Exit status: 0 success, 1 the command failed (or the daemon reported an\n"
+		"error, or the job failed), 2 bad usage, 3 invalid input (qrtx run) or an\n"
+		"input file that cannot be read (qrtx submit), 4 qrtx wait timed out,\n"
+		"5 qrtxd cannot be reached.\n");
 }
 
 static void print_pool(const char *name, const struct qrtx_pool_stat *p)
@@ -93,7 +107,7 @@ static int cmd_info(int argc, char **argv)
 		print_pool("qubits", &info.qubits);
 		print_pool("host_bytes", &info.host_bytes);
 		for (uint32_t i = 0; i < info.gpu_count; i++) {
-			char name[16];
+			char name[32];
 
 			snprintf(name, sizeof(name), "gpu%u_bytes", i);
 			print_pool(name, &info.gpu[i]);
@@ -102,6 +116,19 @@ static int cmd_info(int argc, char **argv)
 	qrtx_res_close(res);
 	return EXIT_OK;
 }
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} verbs[] = {
+	{ "submit", qrtx_cli_submit },
+	{ "status", qrtx_cli_status },
+	{ "wait", qrtx_cli_wait },
+	{ "result", qrtx_cli_result },
+	{ "cancel", qrtx_cli_cancel },
+	{ "list", qrtx_cli_list },
+	{ "stats", qrtx_cli_stats },
+};
 
 int main(int argc, char **argv)
 {
@@ -122,6 +149,9 @@ int main(int argc, char **argv)
 		return qrtx_cli_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 2, argv + 2);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "qrtx: unknown command '%s' (see 'qrtx --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

@@ -16,8 +16,9 @@
 #include "cli.h"
 #include "qrtx/pipeline.h"
 #include "qrtx/qasm.h"
+#include "qrtx/submit.h"
 
-#define MAX_OBSERVABLES 64
+#define MAX_OBSERVABLES QRTX_MAX_OBSERVABLES
 #define TABLE_ROWS 32
 
 void qrtx_cli_run_usage(FILE *f)
@@ -245,100 +246,19 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
-/* Whether any op measures: a circuit without measurements has no counts. */
-static bool has_measure(const struct qrtx_circuit *c)
+static void job_opts(const struct run_args *a, struct qrtx_job_opts *o)
 {
-	for (size_t i = 0; i < c->nops; i++)
-		if (c->ops[i].kind == QRTX_OP_MEASURE)
-			return true;
-	return false;
-}
-
-static int job_from_qasm(const struct run_args *a, const char *text, size_t len,
-			 struct qrtx_job_spec **out, struct qrtx_error *err)
-{
-	struct qrtx_job_spec *job = calloc(1, sizeof(*job));
-	int ret;
-
-	if (!job)
-		return -ENOMEM;
-	ret = qrtx_qasm_parse(text, len, a->file, &job->circuit, err);
-	if (ret) {
-		free(job);
-		return ret;
-	}
-	job->shots = QRTX_DEFAULT_SHOTS;
-	strcpy(job->backend, "ideal@cpu");
-	*out = job;
-	return 0;
-}
-
-/* Command-line options override the job's, and observables add a PUB. */
-static int apply_args(const struct run_args *a, struct qrtx_job_spec *job,
-		      struct qrtx_error *err)
-{
-	uint32_t n = job->npubs;
-	struct qrtx_pub *pubs;
-
-	if (a->shots_set)
-		job->shots = a->shots;
-	if (a->seed_set) {
-		job->seed = a->seed;
-		job->seed_set = true;
-	}
-	if (a->precision >= 0)
-		job->precision = (enum qrtx_precision)a->precision;
-	if (a->memory)
-		job->memory = true;
-	for (uint32_t i = 0; i < job->npubs; i++)
-		if (a->shots_set && job->pubs[i].kind == QRTX_PUB_SAMPLER)
-			job->pubs[i].shots = a->shots;
-	if (n && !a->nobservables)
-		return 0;
-
-	pubs = realloc(job->pubs, (n + 2) * sizeof(*pubs));
-	if (!pubs)
-		return -ENOMEM;
-	job->pubs = pubs;
-	if (job->circuit->nsymbols && !n) {
-		qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, a->file, 0, 0,
-			       "the circuit has free parameters but no PUB binds them");
-		return -EINVAL;
-	}
-	if (!n && (has_measure(job->circuit) || !a->nobservables)) {
-		memset(&pubs[n], 0, sizeof(pubs[n]));
-		pubs[n].kind = QRTX_PUB_SAMPLER;
-		pubs[n++].shots = job->shots;
-	}
-	if (a->nobservables) {
-		struct qrtx_pub *p = &pubs[n];
-
-		memset(p, 0, sizeof(*p));
-		p->kind = QRTX_PUB_ESTIMATOR;
-		p->shots = job->shots;
-		if (job->npubs && job->pubs[0].values) {
-			p->values = malloc(job->circuit->nsymbols * sizeof(double));
-			if (!p->values)
-				return -ENOMEM;
-			memcpy(p->values, job->pubs[0].values,
-			       job->circuit->nsymbols * sizeof(double));
-		}
-		p->observables = calloc(a->nobservables, sizeof(*p->observables));
-		if (!p->observables)
-			return -ENOMEM;
-		n++;
-		job->npubs = n;
-		for (unsigned int i = 0; i < a->nobservables; i++) {
-			int ret = qrtx_observable_parse(a->observables[i],
-							job->circuit->nqubits,
-							&p->observables[i], err);
-			if (ret)
-				return ret;
-			p->nobservables++;
-		}
-	}
-	job->npubs = n;
-	return 0;
+	qrtx_job_opts_init(o);
+	o->shots = a->shots;
+	o->shots_set = a->shots_set;
+	o->seed = a->seed;
+	o->seed_set = a->seed_set;
+	o->precision = a->precision;
+	o->memory = a->memory;
+	o->exact = a->exact;
+	for (unsigned int i = 0; i < a->nobservables; i++)
+		o->observables[i] = a->observables[i];
+	o->nobservables = a->nobservables;
 }
 
 /* input.job.json for a QASM file: the source and the options it ran with. */
@@ -481,8 +401,10 @@ int qrtx_cli_run(int argc, char **argv)
 	struct qrtx_job_spec *job = NULL;
 	struct qrtx_error err = { 0 };
 	struct progress prog = { 0 };
+	struct qrtx_job_opts jo;
 	struct run_args a;
 	char *text, *input = NULL, msg[1024];
+	bool json;
 	size_t len = 0;
 	int ret, rc;
 
@@ -498,15 +420,11 @@ int qrtx_cli_run(int argc, char **argv)
 		fprintf(stderr, "qrtx run: %s: %s\n", a.file, strerror(-ret));
 		return 3;
 	}
-	if (is_json(a.file, text)) {
-		ret = qrtx_graph_parse(text, len, a.file, &job, &err);
-		if (!ret)
-			input = strdup(text);
-	} else {
-		ret = job_from_qasm(&a, text, len, &job, &err);
-	}
-	if (!ret)
-		ret = apply_args(&a, job, &err);
+	json = is_json(a.file, text);
+	job_opts(&a, &jo);
+	ret = qrtx_job_from_source(a.file, text, len, json, &jo, &job, &err);
+	if (!ret && json)
+		input = strdup(text);
 	if (!ret && !input)
 		input = qasm_input_json(&a, text, job);
 	if (!ret && !input)

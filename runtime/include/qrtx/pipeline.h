@@ -23,6 +23,14 @@ struct qrtx_run_opts {
 	const char *state_dir;		/* NULL: qrtx_store_default_dir() */
 	const char *device;		/* NULL: /dev/qrtx, else in-process */
 	const char *input_json;		/* input.job.json, as submitted */
+	/* A job that exists already (qrtxd made it and wrote its
+	 * input.job.json before acknowledging it): run it under this id
+	 * and leave its input alone; input_json is then unused. */
+	const char *job_id;
+	/* Called after every move of the job's state (and Executing
+	 * sub-state), e.g. for a worker to report progress. */
+	void (*on_state)(void *arg, const struct qrtx_jobstate *js);
+	void *on_state_arg;
 	struct qrtx_exec_opts exec;
 };
 

@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: MIT
+/*
+ * qrtxd against itself: starts a real daemon on a temporary socket and
+ * state directory and talks to it through the client library and raw
+ * sockets. TAP on stdout.
+ *
+ *   daemon_test QRTXD [CORPUS_DIR]
+ */
+#include <ftw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qrtx/client.h"
+#include "qrtx/pipeline.h"
+#include "qrtx/proto.h"
+#include "qrtx/submit.h"
+
+static int ntest;
+static char dir[256], sock_path[300];
+static pid_t daemon_pid;
+
+static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d - ", cond ? "ok" : "not ok", ++ntest);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void skip(const char *what, const char *why)
+{
+	printf("ok %d - %s # SKIP %s\n", ++ntest, what, why);
+}
+
+static void start_daemon(const char *qrtxd, int workers)
+{
+	char w[16];
+
+	snprintf(w, sizeof(w), "%d", workers);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		char log[400];
+		int fd;
+
+		snprintf(log, sizeof(log), "%s/qrtxd.log", dir);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		execl(qrtxd, "qrtxd", "--socket", sock_path, "--state-dir", dir, "--workers", w,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		struct qrtx_client *c;
+
+		if (!qrtx_client_connect(sock_path, &c, NULL)) {
+			qrtx_client_close(c);
+			return;
+		}
+		usleep(20000);
+	}
+	printf("Bail out! qrtxd did not start (see %s/qrtxd.log)\n", dir);
+	exit(1);
+}
+
+static void stop_daemon(void)
+{
+	int st;
+
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		waitpid(daemon_pid, &st, 0);
+		daemon_pid = 0;
+	}
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	b = malloc((size_t)n + 1);
+	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	if (b)
+		b[n] = 0;
+	fclose(f);
+	return b;
+}
+
+/* Counts of the same source run in this process, as results.json keeps
+ * them. */
+static json_t *local_counts(const char *name, const char *text, uint64_t shots,
+			    uint64_t seed)
+{
+	struct qrtx_run_opts ro = { 0 };
+	struct qrtx_run_result res;
+	struct qrtx_job_spec *job;
+	struct qrtx_error err = { 0 };
+	struct qrtx_job_opts jo;
+	char sd[400];
+	json_t *doc, *counts = NULL;
+	json_error_t je;
+
+	qrtx_job_opts_init(&jo);
+	jo.shots = shots;
+	jo.shots_set = true;
+	jo.seed = seed;
+	jo.seed_set = true;
+	if (qrtx_job_from_source(name, text, strlen(text), false, &jo, &job, &err))
+		return NULL;
+	snprintf(sd, sizeof(sd), "%s/local", dir);
+	ro.state_dir = sd;
+	ro.input_json = "{}";
+	if (!qrtx_run_job(job, &ro, &res, &err) && res.results_json) {
+		doc = json_loads(res.results_json, 0, &je);
+		counts = json_incref(json_object_get(doc, "counts"));
+		json_decref(doc);
+	}
+	qrtx_run_result_free(&res);
+	qrtx_job_spec_free(job);
+	return counts;
+}
+
+#define MAX_CORPUS 256
+static char corpus_files[MAX_CORPUS][1024];
+static unsigned int ncorpus;
+
+static int collect(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	size_t n = strlen(path);
+
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_F && n > 5 && !strcmp(path + n - 5, ".qasm") && ncorpus < MAX_CORPUS)
+		snprintf(corpus_files[ncorpus++], sizeof(corpus_files[0]), "%s", path);
+	return 0;
+}
+
+static const char *state_of(json_t *job)
+{
+	const char *s = json_string_value(json_object_get(job, "state"));
+
+	return s ? s : "?";
+}
+
+static json_t *opts_pack(uint64_t shots, uint64_t seed, int priority)
+{
+	return json_pack("{s:I, s:I, s:i}", "shots", (json_int_t)shots, "seed", (json_int_t)seed,
+			 "priority", priority);
+}
+
+static const char *bell =
+	"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\n"
+	"h q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
+
+/* A circuit that runs for a while: layers of u3 on n qubits and cx
+ * between neighbours (24 qubits and 40 layers: seconds). */
+static char *layered_source(int n, int layers)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *s = malloc(cap);
+
+	len += (size_t)snprintf(s + len, cap - len,
+				"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[%d];\ncreg c[%d];\n",
+				n, n);
+	for (int l = 0; l < layers; l++) {
+		for (int i = 0; i < n; i++)
+			len += (size_t)snprintf(s + len, cap - len, "u3(%d.1,%d.2,%d.3) q[%d];\n",
+						l, i, l + i, i);
+		for (int i = l % 2; i + 1 < n; i += 2)
+			len += (size_t)snprintf(s + len, cap - len, "cx q[%d],q[%d];\n", i, i + 1);
+	}
+	snprintf(s + len, cap - len, "measure q -> c;\n");
+	return s;
+}
+
+static char *slow_source(void)
+{
+	return layered_source(24, 40);
+}
+
+static int raw_connect(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(a.sun_path, sock_path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void send_raw(int fd, const void *b, size_t n)
+{
+	if (write(fd, b, n) != (ssize_t)n)
+		perror("write");
+}
+
+static void send_frame(int fd, const char *payload)
+{
+	uint32_t n = (uint32_t)strlen(payload);
+	unsigned char h[4] = { n >> 24, n >> 16, n >> 8, n };
+
+	send_raw(fd, h, 4);
+	send_raw(fd, payload, n);
+}
+
+/* The error category of the next response on fd, or "" (malloc'd). */
+static char *next_category(int fd)
+{
+	char ebuf[128];
+	json_t *r;
+	char *cat;
+
+	if (qrtx_proto_recv(fd, &r, ebuf, sizeof(ebuf)))
+		return strdup("");
+	cat = strdup(json_is_false(json_object_get(r, "ok")) ?
+		     json_string_value(json_object_get(json_object_get(r, "error"),
+						       "category")) : "ok");
+	json_decref(r);
+	return cat;
+}
+
+static void test_end_to_end(struct qrtx_client *c, const char *corpus)
+{
+	struct qrtx_reply_error re = { 0 };
+	char id[64];
+	json_t *job = NULL, *results = NULL, *local;
+	int to = 0, ret;
+	unsigned int nfiles = 0, nsame = 0;
+
+	ret = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	ok(!ret, "submit a Bell job (%s)", ret ? re.message : id);
+	ret = qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	ok(!ret && !to && !strcmp(state_of(job), "Completed"), "the Bell job completes (%s)",
+	   ret ? re.message : state_of(job));
+	json_decref(job);
+
+	/* Same seed, same counts as in-process. */
+	{
+		json_t *o = opts_pack(2000, 99, 0);
+
+		ret = qrtx_client_submit(c, "qasm", "bell.qasm", bell, o, id, &re);
+		json_decref(o);
+	}
+	qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	json_decref(job);
+	ret = qrtx_client_result(c, id, &job, &results, &re);
+	local = local_counts("bell.qasm", bell, 2000, 99);
+	ok(!ret && results && local && json_equal(json_object_get(results, "counts"), local),
+	   "daemon counts equal in-process counts for the same seed");
+	json_decref(job);
+	json_decref(results);
+	json_decref(local);
+
+	if (!corpus || nftw(corpus, collect, 16, 0) || !ncorpus) {
+		skip("corpus through the daemon", "no corpus directory given");
+		return;
+	}
+	/* Every corpus circuit: submit all, then compare. */
+	{
+		static char ids[MAX_CORPUS][64];
+		unsigned int n = 0;
+
+		for (unsigned int i = 0; i < ncorpus; i++) {
+			char *text = read_text(corpus_files[i]);
+			json_t *o = opts_pack(1024, 5, 0);
+
+			ids[i][0] = 0;
+			if (text && !qrtx_client_submit(c, "qasm", corpus_files[i], text, o, ids[i],
+							&re))
+				n++;
+			json_decref(o);
+			free(text);
+		}
+		for (unsigned int i = 0; i < ncorpus; i++) {
+			char *text = read_text(corpus_files[i]);
+
+			nfiles++;
+			job = results = NULL;
+			if (ids[i][0] && !qrtx_client_wait(c, ids[i], 300000, &job, &to, &re) &&
+			    !qrtx_client_result(c, ids[i], &job, &results, &re)) {
+				local = local_counts(corpus_files[i], text, 1024, 5);
+				if (local && results &&
+				    json_equal(json_object_get(results, "counts"), local))
+					nsame++;
+				else
+					printf("# differs: %s\n", corpus_files[i]);
+				json_decref(local);
+			} else {
+				printf("# no result: %s (%s)\n", corpus_files[i], re.message);
+			}
+			json_decref(job);
+			json_decref(results);
+			free(text);
+		}
+		(void)n;
+	}
+	ok(nfiles > 0 && nsame == nfiles,
+	   "corpus through the daemon: %u of %u circuits give the in-process counts", nsame,
+	   nfiles);
+}
+
+static void test_bad_input(struct qrtx_client *c)
+{
+	int fd = raw_connect();
+	char *cat;
+	static char deep[4096];
+	struct qrtx_reply_error re = { 0 };
+	json_t *job = NULL;
+
+	send_frame(fd, "this is not json");
+	cat = next_category(fd);
+	ok(!strcmp(cat, "ProtocolError"), "garbage payload: ProtocolError (%s)", cat);
+	free(cat);
+	send_frame(fd, "{\"v\":1,\"id\":1,\"op\":\"no-such-verb\"}");
+	cat = next_category(fd);
+	ok(!strcmp(cat, "ProtocolError"), "unknown verb: ProtocolError, connection still open (%s)",
+	   cat);
+	free(cat);
+	for (int i = 0; i < 200; i++)
+		deep[i] = '[';
+	send_frame(fd, deep);
+	cat = next_category(fd);
+	ok(!strcmp(cat, "ProtocolError"), "200-deep nesting: ProtocolError (%s)", cat);
+	free(cat);
+	send_frame(fd, "{\"v\":1,\"id\":2,\"op\":\"status\",\"job_id\":\"nope\"}");
+	cat = next_category(fd);
+	ok(!strcmp(cat, "NotFound"), "unknown job id: NotFound (%s)", cat);
+	free(cat);
+	send_frame(fd, "{\"v\":1,\"id\":3,\"op\":\"submit\",\"format\":\"qasm\",\"source\":\"OPENQASM 2.0; qreg q[1]; bogus q[0];\"}");
+	cat = next_category(fd);
+	ok(!strcmp(cat, "CompileError") || !strcmp(cat, "ValidationError"),
+	   "bad QASM: refused with a job error category (%s)", cat);
+	free(cat);
+	/* A truncated frame, then an oversize one: the latter closes. */
+	send_raw(fd, "\x00\x00\x00\x10{\"v\":", 9);
+	close(fd);
+	fd = raw_connect();
+	send_raw(fd, "\x7f\xff\xff\xff", 4);
+	cat = next_category(fd);
+	ok(!strcmp(cat, "ProtocolError"), "oversize frame: ProtocolError (%s)", cat);
+	free(cat);
+	{
+		char b;
+
+		ok(read(fd, &b, 1) == 0, "and the connection is closed after it");
+	}
+	close(fd);
+	ok(!qrtx_client_list(c, NULL, &job, &re), "other clients unaffected: list still answers");
+	json_decref(job);
+}
+
+static void test_other_user(struct qrtx_client *c)
+{
+	struct qrtx_reply_error re = { 0 };
+	char id[64];
+	json_t *job = NULL;
+	int to, st;
+	pid_t p;
+
+	if (geteuid() != 0) {
+		skip("another user's job is not visible", "needs root to connect as another user");
+		return;
+	}
+	qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	json_decref(job);
+	chmod(dir, 0711);	/* the socket's directory, for the other user */
+	p = fork();
+	if (p == 0) {
+		struct qrtx_client *o;
+		json_t *jobs = NULL;
+		int r1, r2;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(3);
+		if (qrtx_client_connect(sock_path, &o, NULL))
+			_exit(4);
+		r1 = qrtx_client_status(o, id, &job, &re);
+		if (r1 != -EPROTO || strcmp(re.category, "NotFound"))
+			_exit(1);
+		r2 = qrtx_client_list(o, NULL, &jobs, &re);
+		_exit(!r2 && json_array_size(jobs) == 0 ? 0 : 2);
+	}
+	waitpid(p, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "another user sees neither the job nor it in list (NotFound) (child status %d)",
+	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static void test_cancel_and_kill(struct qrtx_client *c)
+{
+	struct qrtx_reply_error re = { 0 };
+	char *slow = slow_source(), id[64], id2[64];
+	json_t *job = NULL, *o = opts_pack(100000, 1, 0);
+	int to = 0;
+
+	/* Cancel while running. */
+	qrtx_client_submit(c, "qasm", "slow.qasm", slow, o, id, &re);
+	for (int i = 0; i < 100; i++) {
+		json_decref(job);
+		job = NULL;
+		qrtx_client_status(c, id, &job, &re);
+		if (!strcmp(state_of(job), "Executing"))
+			break;
+		usleep(20000);
+	}
+	json_decref(job);
+	job = NULL;
+	qrtx_client_cancel(c, id, &job, &re);
+	ok(!strcmp(state_of(job), "Cancelled"), "cancel while running: Cancelled (%s)",
+	   state_of(job));
+	json_decref(job);
+	qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id2, &re);
+	qrtx_client_wait(c, id2, 30000, &job, &to, &re);
+	ok(!strcmp(state_of(job), "Completed"), "the next job runs on a fresh worker (%s)",
+	   state_of(job));
+	json_decref(job);
+
+	/* Cancel while waiting: with every worker busy, a queued job. */
+	{
+		char busy[8][64], q[64];
+		json_t *st = NULL;
+		int nw;
+
+		qrtx_client_stats(c, &st, &re);
+		nw = (int)json_integer_value(json_object_get(st, "workers"));
+		json_decref(st);
+		for (int i = 0; i < nw && i < 8; i++)
+			qrtx_client_submit(c, "qasm", "slow.qasm", slow, o, busy[i], &re);
+		qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, q, &re);
+		qrtx_client_status(c, q, &job, &re);
+		ok(!strcmp(state_of(job), "Pending"), "with every worker busy a job waits (%s)",
+		   state_of(job));
+		json_decref(job);
+		qrtx_client_cancel(c, q, &job, &re);
+		ok(!strcmp(state_of(job), "Cancelled"), "cancel while waiting: Cancelled (%s)",
+		   state_of(job));
+		json_decref(job);
+		for (int i = 0; i < nw && i < 8; i++) {
+			qrtx_client_cancel(c, busy[i], &job, &re);
+			json_decref(job);
+		}
+	}
+
+	/* A worker killed from outside: the job fails, the next one runs. */
+	qrtx_client_submit(c, "qasm", "slow.qasm", slow, o, id, &re);
+	{
+		json_t *st = NULL, *w;
+		size_t i;
+		pid_t victim = 0;
+
+		for (int t = 0; t < 100 && !victim; t++) {
+			qrtx_client_stats(c, &st, &re);
+			json_array_foreach(json_object_get(st, "worker_list"),
+					   i, w) {
+				const char *j = json_string_value(json_object_get(w, "job_id"));
+
+				if (j && !strcmp(j, id))
+					victim = (pid_t)json_integer_value(json_object_get(w, "pid"));
+			}
+			json_decref(st);
+			st = NULL;
+			if (!victim)
+				usleep(20000);
+		}
+		if (victim)
+			kill(victim, SIGKILL);
+		qrtx_client_wait(c, id, 30000, &job, &to, &re);
+		ok(victim && !strcmp(state_of(job), "Failed") &&
+		   !strcmp(json_string_value(json_object_get(json_object_get(job, "error"),
+							      "category")) ?: "", "ExecuteError"),
+		   "worker SIGKILLed mid-run: job Failed with ExecuteError (%s)", state_of(job));
+		json_decref(job);
+	}
+	qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id2, &re);
+	qrtx_client_wait(c, id2, 30000, &job, &to, &re);
+	ok(!strcmp(state_of(job), "Completed"), "and the next job completes (%s)", state_of(job));
+	json_decref(job);
+	json_decref(o);
+	free(slow);
+}
+
+static void test_priority(const char *qrtxd)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	char *slow = layered_source(20, 20), blocker[64], lo[64], hi[64];
+	json_t *o = opts_pack(2000, 1, 0), *jl = NULL, *jh = NULL;
+	int to;
+
+	stop_daemon();
+	start_daemon(qrtxd, 1);
+	qrtx_client_connect(sock_path, &c, &re);
+	qrtx_client_submit(c, "qasm", "slow.qasm", slow, o, blocker, &re);
+	json_decref(o);
+	o = opts_pack(10, 1, -5);
+	qrtx_client_submit(c, "qasm", "lo.qasm", bell, o, lo, &re);
+	json_decref(o);
+	o = opts_pack(10, 1, 5);
+	qrtx_client_submit(c, "qasm", "hi.qasm", bell, o, hi, &re);
+	qrtx_client_wait(c, lo, 60000, &jl, &to, &re);
+	qrtx_client_wait(c, hi, 60000, &jh, &to, &re);
+	ok(json_integer_value(json_object_get(jh, "finished_ns")) <
+	   json_integer_value(json_object_get(jl, "finished_ns")),
+	   "priority: the later high-priority job finishes before the earlier low one");
+	json_decref(jl);
+	json_decref(jh);
+	json_decref(o);
+	qrtx_client_close(c);
+	free(slow);
+}
+
+int main(int argc, char **argv)
+{
+	struct qrtx_client *c;
+	struct qrtx_reply_error re = { 0 };
+	json_t *st = NULL;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: daemon_test QRTXD [CORPUS_DIR]\n");
+		return 2;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/qrtxd-test-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(sock_path, sizeof(sock_path), "%s/s.sock", dir);
+	start_daemon(argv[1], 2);
+	if (qrtx_client_connect(sock_path, &c, &re)) {
+		printf("Bail out! %s\n", re.message);
+		return 1;
+	}
+	test_end_to_end(c, argc > 2 ? argv[2] : NULL);
+	test_bad_input(c);
+	test_other_user(c);
+	test_cancel_and_kill(c);
+	ok(!qrtx_client_stats(c, &st, &re), "the daemon is still up after all of it");
+	json_decref(st);
+	qrtx_client_close(c);
+	test_priority(argv[1]);
+	stop_daemon();
+	printf("1..%d\n", ntest);
+	{
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,1314 @@
+// SPDX-License-Identifier: MIT
+/*
+ * qrtxd: runs jobs for many clients (Documentation/runtime/daemon.rst).
+ *
+ * One thread, one io_uring: accepts, receives and sends on client
+ * connections, receives from workers, watches worker exits through their
+ * pidfds, and ticks for wait deadlines, all as ring operations; the loop
+ * never waits on anything else. Jobs run in worker processes (forked at
+ * start, reused between jobs, replaced when they die), each through the
+ * same pipeline as `qrtx run`, reporting every state move back over a
+ * socketpair with the protocol's framing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <liburing.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qrtx/client.h"
+#include "qrtx/jobstate.h"
+#include "qrtx/pipeline.h"
+#include "qrtx/proto.h"
+#include "qrtx/store.h"
+#include "qrtx/submit.h"
+
+#define QRTXD_VERSION "0.1"
+#define RING_DEPTH 512
+#define MAX_WORKERS 64
+#define RECV_CHUNK (64u << 10)
+#define TICK_NS (100 * 1000 * 1000ll)
+/* Seconds of waiting worth one priority level: low-priority work still
+ * finishes under a stream of high-priority submissions. */
+#define AGING_S 10.0
+
+enum ud_kind { UD_ACCEPT = 1, UD_RECV, UD_SEND, UD_WRECV, UD_PIDFD, UD_TICK, UD_SIGNAL };
+
+static inline uint64_t ud(enum ud_kind k, uint32_t idx, uint32_t gen)
+{
+	return (uint64_t)k << 56 | (uint64_t)(gen & 0xffffff) << 32 | idx;
+}
+
+struct outbuf {
+	struct outbuf *next;
+	unsigned char *data;
+	size_t len, off;
+};
+
+struct conn {
+	int fd;				/* -1: free slot */
+	uint32_t gen;
+	uid_t uid;
+	unsigned char *in;
+	size_t inlen, incap;
+	unsigned char rbuf[RECV_CHUNK];
+	struct outbuf *out, *out_tail;
+	bool sending, close_after_send, closing;
+};
+
+struct job {
+	char id[QRTX_JOB_ID_MAX];
+	char name[256];
+	uid_t uid;
+	int32_t priority;
+	uint64_t seq;
+	enum qrtx_job_state state;
+	enum qrtx_exec_substate sub;
+	uint64_t submitted_ns, finished_ns;
+	char err_category[32];
+	char err_message[512];
+	int worker;			/* -1: none */
+};
+
+struct waiter {
+	uint32_t conn, gen;
+	json_t *id;			/* the request's id, owned */
+	size_t job;
+	uint64_t deadline_ns;		/* 0: none */
+};
+
+struct worker {
+	pid_t pid;			/* 0: not running */
+	int pidfd, sock;
+	uint32_t gen;
+	long job;			/* -1: idle */
+	bool killed;
+	unsigned char *in;
+	size_t inlen, incap;
+	unsigned char rbuf[4096];
+};
+
+static struct {
+	struct io_uring ring;
+	int lfd, sfd;
+	const char *socket_path;
+	struct qrtx_store *store;
+	const char *state_opt;		/* --state-dir as given (NULL: default) */
+	char state_dir[4096];		/* the store's circuit_fs, for logs */
+	struct conn *conns;
+	size_t nconns;
+	struct job *jobs;
+	size_t njobs, jobs_cap;
+	struct waiter *waiters;
+	size_t nwaiters, waiters_cap;
+	struct worker workers[MAX_WORKERS];
+	unsigned int nworkers;
+	uint64_t seq, submitted;
+	uint64_t start_ns;
+	struct __kernel_timespec tick;
+	struct signalfd_siginfo siginfo;
+	bool stop;
+} d;
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "qrtxd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static struct io_uring_sqe *sqe_get(void)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&d.ring);
+
+	if (!sqe) {
+		io_uring_submit(&d.ring);
+		sqe = io_uring_get_sqe(&d.ring);
+	}
+	return sqe;
+}
+
+/* --- workers ----------------------------------------------------------- */
+
+struct wctx {
+	int sock;
+	const char *job_id;
+};
+
+static void worker_report(void *arg, const struct qrtx_jobstate *js)
+{
+	struct wctx *w = arg;
+	json_t *m = json_pack("{s:s, s:s}", "job_id", w->job_id,
+			      "state", qrtx_job_state_name(js->state));
+
+	if (js->state == QRTX_JOB_EXECUTING && js->sub != QRTX_EXEC_NONE)
+		json_object_set_new(m, "substate", json_string(qrtx_exec_substate_name(js->sub)));
+	qrtx_proto_send(w->sock, m);
+	json_decref(m);
+}
+
+/* Rebuild the job from its input.job.json and run it. */
+static int worker_run(int sock, const char *job_id, struct qrtx_error *err)
+{
+	struct qrtx_run_opts ro = { 0 };
+	struct qrtx_run_result res;
+	struct qrtx_job_spec *job = NULL;
+	struct qrtx_job_opts jo;
+	struct wctx w = { sock, job_id };
+	char path[4096];
+	json_error_t je;
+	json_t *in, *src;
+	const char *text, *kind, *file;
+	int ret;
+
+	qrtx_store_path(d.store, job_id, "input.job.json", path, sizeof(path));
+	in = json_load_file(path, 0, &je);
+	if (!in) {
+		qrtx_error_set(err, QRTX_ERR_PERSIST, -EIO, path, 0, 0, "cannot read: %s", je.text);
+		return -EIO;
+	}
+	src = json_object_get(in, "source");
+	text = json_string_value(json_object_get(src, "text"));
+	kind = json_string_value(json_object_get(src, "kind"));
+	file = json_string_value(json_object_get(src, "file"));
+	if (!text || !kind) {
+		json_decref(in);
+		qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, path, 0, 0,
+			       "not a qrtxd input document");
+		return -EINVAL;
+	}
+	ret = qrtx_job_opts_from_json(json_object_get(in, "options"), &jo, err);
+	if (!ret)
+		ret = qrtx_job_from_source(file ? file : job_id, text, strlen(text),
+					   !strcmp(kind, "json"), &jo, &job, err);
+	if (!ret) {
+		ro.state_dir = d.state_opt;
+		ro.job_id = job_id;
+		ro.on_state = worker_report;
+		ro.on_state_arg = &w;
+		ro.exec.exact = jo.exact;
+		ret = qrtx_run_job(job, &ro, &res, err);
+		qrtx_run_result_free(&res);
+		qrtx_job_spec_free(job);
+	}
+	json_decref(in);
+	return ret;
+}
+
+static void __attribute__((noreturn)) worker_main(int sock)
+{
+	for (;;) {
+		struct qrtx_error err = { 0 };
+		char ebuf[256], msg[1024];
+		const char *job_id;
+		json_t *req, *done;
+		int ret = qrtx_proto_recv(sock, &req, ebuf, sizeof(ebuf));
+
+		if (ret)
+			_exit(ret == -ECONNRESET ? 0 : 1);
+		job_id = json_string_value(json_object_get(req, "job_id"));
+		if (!job_id) {
+			json_decref(req);
+			_exit(1);
+		}
+		ret = worker_run(sock, job_id, &err);
+		/* The pipeline freed the state and released the reservation
+		 * before returning: nothing is held now, and the report says so. */
+		done = json_pack("{s:s, s:b, s:s, s:{s:i, s:i}}", "job_id", job_id, "done", 1,
+				 "state", ret ? "Failed" : "Completed",
+				 "held", "qubits", 0, "host_bytes", 0);
+		if (ret) {
+			qrtx_error_format(&err, msg, sizeof(msg));
+			json_object_set_new(done, "error",
+					    json_pack("{s:s, s:s}", "category",
+						      qrtx_error_category_name(err.category),
+						      "message", msg));
+		}
+		qrtx_proto_send(sock, done);
+		json_decref(done);
+		json_decref(req);
+	}
+}
+
+static void arm_worker(unsigned int i)
+{
+	struct worker *w = &d.workers[i];
+	struct io_uring_sqe *sqe = sqe_get();
+
+	io_uring_prep_recv(sqe, w->sock, w->rbuf, sizeof(w->rbuf), 0);
+	io_uring_sqe_set_data64(sqe, ud(UD_WRECV, i, w->gen));
+	sqe = sqe_get();
+	io_uring_prep_poll_add(sqe, w->pidfd, POLLIN);
+	io_uring_sqe_set_data64(sqe, ud(UD_PIDFD, i, w->gen));
+}
+
+static int spawn_worker(unsigned int i)
+{
+	struct worker *w = &d.workers[i];
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		/* Only its end of the pair, the standard streams and what the
+		 * pipeline opens itself. */
+		if (dup2(sv[1], 3) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 4u, ~0u, 0u);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		worker_main(3);
+	}
+	close(sv[1]);
+	w->pid = pid;
+	w->sock = sv[0];
+	w->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (w->pidfd < 0) {
+		int e = -errno;
+
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(w->sock);
+		w->pid = 0;
+		return e;
+	}
+	w->gen++;
+	w->job = -1;
+	w->killed = false;
+	w->inlen = 0;
+	arm_worker(i);
+	return 0;
+}
+
+/* --- jobs and replies -------------------------------------------------- */
+
+static json_t *job_json(const struct job *j)
+{
+	char dir[4096];
+	json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:s, s:I}", "job_id", j->id, "state",
+			      qrtx_job_state_name(j->state), "priority", j->priority,
+			      "uid", (json_int_t)j->uid, "name", j->name,
+			      "submitted_ns", (json_int_t)j->submitted_ns);
+
+	if (j->state == QRTX_JOB_EXECUTING && j->sub != QRTX_EXEC_NONE)
+		json_object_set_new(o, "substate", json_string(qrtx_exec_substate_name(j->sub)));
+	if (qrtx_job_state_final(j->state))
+		json_object_set_new(o, "finished_ns", json_integer((json_int_t)j->finished_ns));
+	if (j->err_category[0])
+		json_object_set_new(o, "error", json_pack("{s:s, s:s}", "category",
+							  j->err_category, "message",
+							  j->err_message));
+	qrtx_store_path(d.store, j->id, NULL, dir, sizeof(dir));
+	json_object_set_new(o, "artifacts", json_string(dir));
+	return o;
+}
+
+static void conn_send(uint32_t ci, json_t *msg);
+
+static json_t *reply_ok(json_t *id)
+{
+	return json_pack("{s:i, s:O, s:b}", "v", QRTX_PROTO_VERSION, "id", id ? id : json_null(),
+			 "ok", 1);
+}
+
+static json_t *reply_err(json_t *id, const char *category, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static json_t *reply_err(json_t *id, const char *category, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:i, s:O, s:b, s:{s:s, s:s}}", "v", QRTX_PROTO_VERSION, "id",
+			 id ? id : json_null(), "ok", 0, "error", "category", category,
+			 "message", msg);
+}
+
+static void finish_job(size_t ji);
+
+static void set_state(size_t ji, enum qrtx_job_state s)
+{
+	struct job *j = &d.jobs[ji];
+
+	j->state = s;
+	if (s != QRTX_JOB_EXECUTING)
+		j->sub = QRTX_EXEC_NONE;
+	if (qrtx_job_state_final(s))
+		finish_job(ji);
+}
+
+/* Answer the waits on job ji (it is final). */
+static void finish_job(size_t ji)
+{
+	d.jobs[ji].finished_ns = now_ns();
+	for (size_t i = 0; i < d.nwaiters;) {
+		struct waiter *w = &d.waiters[i];
+
+		if (w->job != ji) {
+			i++;
+			continue;
+		}
+		if (d.conns[w->conn].fd >= 0 && d.conns[w->conn].gen == w->gen) {
+			json_t *r = reply_ok(w->id);
+
+			json_object_set_new(r, "job", job_json(&d.jobs[ji]));
+			json_object_set_new(r, "timed_out", json_false());
+			conn_send(w->conn, r);
+		}
+		json_decref(w->id);
+		*w = d.waiters[--d.nwaiters];
+	}
+}
+
+static double job_rank(const struct job *j, uint64_t now)
+{
+	return j->priority + (double)(now - j->submitted_ns) / 1e9 / AGING_S;
+}
+
+static void schedule(void)
+{
+	uint64_t now = now_ns();
+
+	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
+		struct worker *w = &d.workers[wi];
+		long best = -1;
+		json_t *m;
+
+		if (!w->pid || w->job >= 0 || w->killed)
+			continue;
+		for (size_t i = 0; i < d.njobs; i++) {
+			const struct job *j = &d.jobs[i];
+
+			if (j->state != QRTX_JOB_PENDING || j->worker >= 0)
+				continue;
+			if (best < 0 || job_rank(j, now) > job_rank(&d.jobs[best], now) ||
+			    (job_rank(j, now) == job_rank(&d.jobs[best], now) &&
+			     j->seq < d.jobs[best].seq))
+				best = (long)i;
+		}
+		if (best < 0)
+			return;
+		m = json_pack("{s:s, s:s}", "op", "run", "job_id", d.jobs[best].id);
+		if (qrtx_proto_send(w->sock, m) == 0) {
+			w->job = best;
+			d.jobs[best].worker = (int)wi;
+		}
+		json_decref(m);
+	}
+}
+
+static long find_job(const char *id, uid_t uid)
+{
+	for (size_t i = 0; id && i < d.njobs; i++)
+		if (!strcmp(d.jobs[i].id, id) && (uid == 0 || d.jobs[i].uid == uid))
+			return (long)i;
+	return -1;
+}
+
+static int write_cancel_meta(const struct job *j)
+{
+	struct qrtx_error err = { 0 };
+	json_t *m = json_pack("{s:s, s:s, s:I, s:I}", "job_id", j->id, "state",
+			      qrtx_job_state_name(j->state), "submitted_ns",
+			      (json_int_t)j->submitted_ns, "finished_ns",
+			      (json_int_t)j->finished_ns);
+	char *s = json_dumps(m, JSON_INDENT(2));
+	int ret = s ? qrtx_store_write(d.store, j->id, "meta.json", s, strlen(s), &err) : -ENOMEM;
+
+	free(s);
+	json_decref(m);
+	return ret;
+}
+
+/* --- requests ---------------------------------------------------------- */
+
+static json_t *op_submit(json_t *req, json_t *id, uid_t uid)
+{
+	const char *format = json_string_value(json_object_get(req, "format"));
+	const char *source = json_string_value(json_object_get(req, "source"));
+	const char *name = json_string_value(json_object_get(req, "name"));
+	json_t *options = json_object_get(req, "options"), *input, *r;
+	struct qrtx_job_spec *spec = NULL;
+	struct qrtx_error err = { 0 };
+	struct qrtx_job_opts jo;
+	struct job *j;
+	char msg[1024], *text;
+	int ret;
+
+	if (!format || (strcmp(format, "qasm") && strcmp(format, "json")) || !source)
+		return reply_err(id, QRTX_PROTO_ERR_PROTOCOL,
+				 "submit needs \"format\" (\"qasm\" or \"json\") and \"source\"");
+	if (!name)
+		name = format[0] == 'q' ? "input.qasm" : "input.json";
+	ret = qrtx_job_opts_from_json(options, &jo, &err);
+	if (!ret)
+		ret = qrtx_job_from_source(name, source, strlen(source), format[0] == 'j', &jo,
+					   &spec, &err);
+	if (!ret && jo.exact && qrtx_circuit_measurements_terminal(spec->circuit) != 1) {
+		ret = -EINVAL;
+		qrtx_error_set(&err, QRTX_ERR_VALIDATION, ret, name, 0, 0,
+			       "\"exact\" needs every measurement to be terminal");
+	}
+	if (ret) {
+		qrtx_job_spec_free(spec);
+		if (err.category == QRTX_ERR_NONE)
+			qrtx_error_set(&err, QRTX_ERR_VALIDATION, ret, name, 0, 0, "%s",
+				       strerror(-ret));
+		qrtx_error_format(&err, msg, sizeof(msg));
+		return reply_err(id, qrtx_error_category_name(err.category), "%s", msg);
+	}
+	if (d.njobs == d.jobs_cap) {
+		size_t ncap = d.jobs_cap ? 2 * d.jobs_cap : 256;
+		struct job *n = realloc(d.jobs, ncap * sizeof(*n));
+
+		if (!n) {
+			qrtx_job_spec_free(spec);
+			return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
+		}
+		d.jobs = n;
+		d.jobs_cap = ncap;
+	}
+	j = &d.jobs[d.njobs];
+	memset(j, 0, sizeof(*j));
+	j->uid = uid;
+	j->priority = spec->priority;
+	j->seq = d.seq++;
+	j->worker = -1;
+	j->state = QRTX_JOB_PENDING;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	qrtx_job_spec_free(spec);
+
+	/* Durable before acknowledged. */
+	input = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:O, s:I}", "format", "qrtx-job",
+			  "version", 1, "source", "kind", format, "file", name, "text", source,
+			  "options", options ? options : json_object(), "uid", (json_int_t)uid);
+	text = input ? json_dumps(input, JSON_COMPACT) : NULL;
+	json_decref(input);
+	ret = text ? qrtx_store_new_job(d.store, j->id, &err) : -ENOMEM;
+	if (!ret)
+		ret = qrtx_store_write(d.store, j->id, "input.job.json", text, strlen(text), &err);
+	free(text);
+	if (ret) {
+		if (err.category == QRTX_ERR_NONE)
+			qrtx_error_set(&err, QRTX_ERR_PERSIST, ret, NULL, 0, 0, "%s",
+				       strerror(-ret));
+		qrtx_error_format(&err, msg, sizeof(msg));
+		return reply_err(id, "PersistError", "%s", msg);
+	}
+	j->submitted_ns = now_ns();
+	d.njobs++;
+	d.submitted++;
+	r = reply_ok(id);
+	json_object_set_new(r, "job_id", json_string(j->id));
+	schedule();
+	return r;
+}
+
+static json_t *op_cancel(long ji)
+{
+	struct job *j = &d.jobs[ji];
+
+	if (qrtx_job_state_final(j->state))
+		return job_json(j);
+	if (j->worker >= 0) {
+		struct worker *w = &d.workers[j->worker];
+
+		/* The kernel reclaims the worker's reservation with it; the
+		 * slot returns when the pidfd reports the exit. */
+		syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+		w->killed = true;
+	}
+	set_state((size_t)ji, QRTX_JOB_CANCELLED);
+	write_cancel_meta(j);
+	return job_json(j);
+}
+
+static json_t *read_results(const struct job *j)
+{
+	char path[4096];
+	json_error_t je;
+
+	qrtx_store_path(d.store, j->id, "results.json", path, sizeof(path));
+	return json_load_file(path, 0, &je);
+}
+
+static json_t *handle(uint32_t ci, json_t *req)
+{
+	json_t *id = json_object_get(req, "id"), *r;
+	const char *op = json_string_value(json_object_get(req, "op"));
+	const char *jid = json_string_value(json_object_get(req, "job_id"));
+	json_t *v = json_object_get(req, "v");
+	uid_t uid = d.conns[ci].uid;
+	long ji;
+
+	if (!json_is_integer(id))
+		return reply_err(NULL, QRTX_PROTO_ERR_PROTOCOL, "a request needs an integer \"id\"");
+	if (!json_is_integer(v) || json_integer_value(v) != QRTX_PROTO_VERSION)
+		return reply_err(id, QRTX_PROTO_ERR_PROTOCOL,
+				 "protocol version \"v\" must be %d", QRTX_PROTO_VERSION);
+	if (!op)
+		return reply_err(id, QRTX_PROTO_ERR_PROTOCOL, "a request needs an \"op\"");
+	if (!strcmp(op, "ping")) {
+		r = reply_ok(id);
+		json_object_set_new(r, "version", json_string(QRTXD_VERSION));
+		json_object_set_new(r, "protocol", json_integer(QRTX_PROTO_VERSION));
+		return r;
+	}
+	if (!strcmp(op, "submit"))
+		return op_submit(req, id, uid);
+	if (!strcmp(op, "list")) {
+		const char *st = json_string_value(json_object_get(req, "state"));
+		json_t *jobs = json_array();
+
+		for (size_t i = 0; i < d.njobs; i++)
+			if ((uid == 0 || d.jobs[i].uid == uid) &&
+			    (!st || !strcmp(st, qrtx_job_state_name(d.jobs[i].state))))
+				json_array_append_new(jobs, job_json(&d.jobs[i]));
+		r = reply_ok(id);
+		json_object_set_new(r, "jobs", jobs);
+		return r;
+	}
+	if (!strcmp(op, "stats")) {
+		json_t *by = json_object(), *s;
+		unsigned int busy = 0, alive = 0;
+		size_t queued = 0;
+
+		for (size_t i = 0; i < d.njobs; i++) {
+			const char *n = qrtx_job_state_name(d.jobs[i].state);
+			json_int_t c = json_integer_value(json_object_get(by, n));
+
+			json_object_set_new(by, n, json_integer(c + 1));
+			queued += d.jobs[i].state == QRTX_JOB_PENDING && d.jobs[i].worker < 0;
+		}
+		for (unsigned int i = 0; i < d.nworkers; i++) {
+			alive += d.workers[i].pid != 0;
+			busy += d.workers[i].pid && d.workers[i].job >= 0;
+		}
+		s = json_pack("{s:o, s:I, s:i, s:i, s:I, s:f}", "jobs", by, "queue_depth",
+			      (json_int_t)queued, "workers", alive, "workers_busy", busy,
+			      "submitted", (json_int_t)d.submitted, "uptime_s",
+			      (double)(now_ns() - d.start_ns) / 1e9);
+		if (uid == 0) {
+			json_t *wl = json_array();
+
+			for (unsigned int i = 0; i < d.nworkers; i++) {
+				const struct worker *w = &d.workers[i];
+				json_t *e = json_pack("{s:I}", "pid", (json_int_t)w->pid);
+
+				if (w->pid && w->job >= 0)
+					json_object_set_new(e, "job_id",
+							    json_string(d.jobs[w->job].id));
+				json_array_append_new(wl, e);
+			}
+			json_object_set_new(s, "worker_list", wl);
+		}
+		r = reply_ok(id);
+		json_object_set_new(r, "stats", s);
+		return r;
+	}
+	if (strcmp(op, "status") && strcmp(op, "wait") && strcmp(op, "result") &&
+	    strcmp(op, "cancel"))
+		return reply_err(id, QRTX_PROTO_ERR_PROTOCOL, "unknown op \"%s\"", op);
+	if (!jid)
+		return reply_err(id, QRTX_PROTO_ERR_PROTOCOL, "%s needs a \"job_id\"", op);
+	ji = find_job(jid, uid);
+	if (ji < 0)
+		return reply_err(id, QRTX_PROTO_ERR_NOTFOUND, "no job %s", jid);
+	if (!strcmp(op, "cancel")) {
+		r = reply_ok(id);
+		json_object_set_new(r, "job", op_cancel(ji));
+		schedule();
+		return r;
+	}
+	if (!strcmp(op, "result")) {
+		const struct job *j = &d.jobs[ji];
+		json_t *res;
+
+		if (!qrtx_job_state_final(j->state))
+			return reply_err(id, QRTX_PROTO_ERR_NOTREADY, "job %s is %s", jid,
+					 qrtx_job_state_name(j->state));
+		r = reply_ok(id);
+		json_object_set_new(r, "job", job_json(j));
+		if (j->state == QRTX_JOB_COMPLETED) {
+			res = read_results(j);
+			if (!res) {
+				json_decref(r);
+				return reply_err(id, "PersistError",
+						 "results.json of job %s cannot be read", jid);
+			}
+			json_object_set_new(r, "results", res);
+		}
+		return r;
+	}
+	if (!strcmp(op, "wait") && !qrtx_job_state_final(d.jobs[ji].state)) {
+		json_t *t = json_object_get(req, "timeout_ms");
+		json_int_t ms = json_is_integer(t) ? json_integer_value(t) : -1;
+		struct waiter *w;
+
+		if (t && !json_is_integer(t))
+			return reply_err(id, QRTX_PROTO_ERR_PROTOCOL, "\"timeout_ms\" must be an integer");
+		if (d.nwaiters == d.waiters_cap) {
+			size_t ncap = d.waiters_cap ? 2 * d.waiters_cap : 64;
+			struct waiter *n = realloc(d.waiters, ncap * sizeof(*n));
+
+			if (!n)
+				return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
+			d.waiters = n;
+			d.waiters_cap = ncap;
+		}
+		w = &d.waiters[d.nwaiters++];
+		w->conn = ci;
+		w->gen = d.conns[ci].gen;
+		w->id = json_incref(id);
+		w->job = (size_t)ji;
+		w->deadline_ns = ms >= 0 ? now_ns() + (uint64_t)ms * 1000000ull : 0;
+		return NULL;	/* answered when the job ends or time is up */
+	}
+	r = reply_ok(id);
+	json_object_set_new(r, "job", job_json(&d.jobs[ji]));
+	if (!strcmp(op, "wait"))
+		json_object_set_new(r, "timed_out", json_false());
+	return r;
+}
+
+/* --- connections ------------------------------------------------------- */
+
+static void arm_recv(uint32_t ci)
+{
+	struct conn *c = &d.conns[ci];
+	struct io_uring_sqe *sqe = sqe_get();
+
+	io_uring_prep_recv(sqe, c->fd, c->rbuf, sizeof(c->rbuf), 0);
+	io_uring_sqe_set_data64(sqe, ud(UD_RECV, ci, c->gen));
+}
+
+static void arm_send(uint32_t ci)
+{
+	struct conn *c = &d.conns[ci];
+	struct io_uring_sqe *sqe;
+
+	if (c->sending || !c->out)
+		return;
+	sqe = sqe_get();
+	io_uring_prep_send(sqe, c->fd, c->out->data + c->out->off, c->out->len - c->out->off,
+			   MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, ud(UD_SEND, ci, c->gen));
+	c->sending = true;
+}
+
+static void conn_send(uint32_t ci, json_t *msg)
+{
+	struct conn *c = &d.conns[ci];
+	struct outbuf *b = calloc(1, sizeof(*b));
+
+	if (!b || qrtx_proto_encode(msg, &b->data, &b->len)) {
+		free(b);
+		json_decref(msg);
+		c->close_after_send = true;
+		return;
+	}
+	json_decref(msg);
+	if (c->out_tail)
+		c->out_tail->next = b;
+	else
+		c->out = b;
+	c->out_tail = b;
+	arm_send(ci);
+}
+
+static void conn_close(uint32_t ci)
+{
+	struct conn *c = &d.conns[ci];
+
+	if (c->fd < 0)
+		return;
+	close(c->fd);
+	c->fd = -1;
+	c->gen++;
+	free(c->in);
+	c->in = NULL;
+	c->inlen = c->incap = 0;
+	while (c->out) {
+		struct outbuf *n = c->out->next;
+
+		free(c->out->data);
+		free(c->out);
+		c->out = n;
+	}
+	c->out_tail = NULL;
+	c->sending = c->close_after_send = c->closing = false;
+	for (size_t i = 0; i < d.nwaiters;) {
+		if (d.waiters[i].conn == ci) {
+			json_decref(d.waiters[i].id);
+			d.waiters[i] = d.waiters[--d.nwaiters];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Take the whole frames at the head of the input. */
+static void conn_input(uint32_t ci)
+{
+	struct conn *c = &d.conns[ci];
+	size_t off = 0;
+
+	while (!c->close_after_send) {
+		char ebuf[256];
+		size_t need;
+		int st = qrtx_proto_frame(c->in + off, c->inlen - off, &need);
+		json_t *req, *r;
+
+		if (st < 0) {
+			conn_send(ci, reply_err(NULL, QRTX_PROTO_ERR_PROTOCOL,
+						"frame length out of range (1 to %u bytes)",
+						QRTX_PROTO_MAX_FRAME));
+			c->close_after_send = true;
+			break;
+		}
+		if (st == 0)
+			break;
+		req = qrtx_proto_parse(c->in + off + 4, need - 4, ebuf, sizeof(ebuf));
+		off += need;
+		if (!req) {
+			conn_send(ci, reply_err(NULL, QRTX_PROTO_ERR_PROTOCOL, "%s", ebuf));
+			continue;
+		}
+		r = handle(ci, req);
+		json_decref(req);
+		if (r)
+			conn_send(ci, r);
+	}
+	if (off) {
+		memmove(c->in, c->in + off, c->inlen - off);
+		c->inlen -= off;
+	}
+}
+
+static void on_recv(uint32_t ci, int res)
+{
+	struct conn *c = &d.conns[ci];
+
+	if (res <= 0) {
+		conn_close(ci);
+		return;
+	}
+	if (c->inlen + (size_t)res > c->incap) {
+		size_t ncap = c->incap ? c->incap : RECV_CHUNK;
+		unsigned char *n;
+
+		while (ncap < c->inlen + (size_t)res)
+			ncap *= 2;
+		n = realloc(c->in, ncap);
+		if (!n) {
+			conn_close(ci);
+			return;
+		}
+		c->in = n;
+		c->incap = ncap;
+	}
+	memcpy(c->in + c->inlen, c->rbuf, (size_t)res);
+	c->inlen += (size_t)res;
+	conn_input(ci);
+	if (c->close_after_send)
+		c->closing = true;
+	else
+		arm_recv(ci);
+	if (c->closing && !c->out && !c->sending)
+		conn_close(ci);
+}
+
+static void on_send(uint32_t ci, int res)
+{
+	struct conn *c = &d.conns[ci];
+	struct outbuf *b = c->out;
+
+	c->sending = false;
+	if (res < 0) {
+		conn_close(ci);
+		return;
+	}
+	b->off += (size_t)res;
+	if (b->off == b->len) {
+		c->out = b->next;
+		if (!c->out)
+			c->out_tail = NULL;
+		free(b->data);
+		free(b);
+	}
+	if (c->out)
+		arm_send(ci);
+	else if (c->closing)
+		conn_close(ci);
+}
+
+static void on_accept(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uint32_t ci = 0;
+
+	if (fd < 0)
+		return;
+	while (ci < d.nconns && d.conns[ci].fd >= 0)
+		ci++;
+	if (ci == d.nconns) {
+		size_t n = d.nconns ? 2 * d.nconns : 64;
+		struct conn *nc = realloc(d.conns, n * sizeof(*nc));
+
+		if (!nc) {
+			close(fd);
+			return;
+		}
+		for (size_t i = d.nconns; i < n; i++) {
+			memset(&nc[i], 0, sizeof(nc[i]));
+			nc[i].fd = -1;
+		}
+		d.conns = nc;
+		d.nconns = n;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		close(fd);
+		return;
+	}
+	d.conns[ci].fd = fd;
+	d.conns[ci].uid = cred.uid;
+	arm_recv(ci);
+}
+
+/* --- worker messages and exits ----------------------------------------- */
+
+static void worker_message(unsigned int wi, json_t *m)
+{
+	struct worker *w = &d.workers[wi];
+	const char *jid = json_string_value(json_object_get(m, "job_id"));
+	const char *st = json_string_value(json_object_get(m, "state"));
+	const char *sub = json_string_value(json_object_get(m, "substate"));
+	long ji = w->job;
+	struct job *j;
+
+	if (ji < 0 || !jid || strcmp(jid, d.jobs[ji].id) || !st)
+		return;
+	j = &d.jobs[ji];
+	if (json_is_true(json_object_get(m, "done"))) {
+		json_t *e = json_object_get(m, "error"), *held = json_object_get(m, "held");
+
+		w->job = -1;
+		j->worker = -1;
+		if (json_integer_value(json_object_get(held, "qubits")) ||
+		    json_integer_value(json_object_get(held, "host_bytes"))) {
+			logmsg("worker %d reports capacity still held after job %s: retired",
+			       (int)w->pid, j->id);
+			syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+			w->killed = true;
+		}
+		if (qrtx_job_state_final(j->state))
+			return;	/* cancelled meanwhile */
+		if (e) {
+			snprintf(j->err_category, sizeof(j->err_category), "%s",
+				 json_string_value(json_object_get(e, "category")) ?: "ExecuteError");
+			snprintf(j->err_message, sizeof(j->err_message), "%s",
+				 json_string_value(json_object_get(e, "message")) ?: "");
+		}
+		set_state((size_t)ji, strcmp(st, "Completed") ? QRTX_JOB_FAILED :
+							    QRTX_JOB_COMPLETED);
+		return;
+	}
+	if (qrtx_job_state_final(j->state))
+		return;
+	for (int s = 0; s < QRTX_JOB_NSTATES; s++)
+		if (!strcmp(st, qrtx_job_state_name((enum qrtx_job_state)s)) &&
+		    !qrtx_job_state_final((enum qrtx_job_state)s))
+			j->state = (enum qrtx_job_state)s;
+	j->sub = QRTX_EXEC_NONE;
+	for (int s = 1; sub && s < QRTX_EXEC_NSUBSTATES; s++)
+		if (!strcmp(sub, qrtx_exec_substate_name((enum qrtx_exec_substate)s)))
+			j->sub = (enum qrtx_exec_substate)s;
+}
+
+static void on_worker_recv(unsigned int wi, int res)
+{
+	struct worker *w = &d.workers[wi];
+	size_t off = 0;
+
+	if (res <= 0)
+		return;	/* the pidfd reports the exit */
+	if (w->inlen + (size_t)res > w->incap) {
+		size_t ncap = w->incap ? 2 * w->incap : 8192;
+		unsigned char *n;
+
+		while (ncap < w->inlen + (size_t)res)
+			ncap *= 2;
+		n = realloc(w->in, ncap);
+		if (!n)
+			return;
+		w->in = n;
+		w->incap = ncap;
+	}
+	memcpy(w->in + w->inlen, w->rbuf, (size_t)res);
+	w->inlen += (size_t)res;
+	for (;;) {
+		char ebuf[128];
+		size_t need;
+		int st = qrtx_proto_frame(w->in + off, w->inlen - off, &need);
+		json_t *m;
+
+		if (st <= 0)
+			break;
+		m = qrtx_proto_parse(w->in + off + 4, need - 4, ebuf, sizeof(ebuf));
+		off += need;
+		if (m) {
+			worker_message(wi, m);
+			json_decref(m);
+		}
+	}
+	memmove(w->in, w->in + off, w->inlen - off);
+	w->inlen -= off;
+	{
+		struct io_uring_sqe *sqe = sqe_get();
+
+		io_uring_prep_recv(sqe, w->sock, w->rbuf, sizeof(w->rbuf), 0);
+		io_uring_sqe_set_data64(sqe, ud(UD_WRECV, wi, w->gen));
+	}
+	schedule();
+}
+
+static void on_worker_exit(unsigned int wi)
+{
+	struct worker *w = &d.workers[wi];
+	int status = 0;
+
+	waitpid(w->pid, &status, 0);
+	if (w->job >= 0) {
+		struct job *j = &d.jobs[w->job];
+
+		j->worker = -1;
+		if (!qrtx_job_state_final(j->state)) {
+			snprintf(j->err_category, sizeof(j->err_category), "ExecuteError");
+			if (WIFSIGNALED(status))
+				snprintf(j->err_message, sizeof(j->err_message),
+					 "the worker running the job was killed by signal %d",
+					 WTERMSIG(status));
+			else
+				snprintf(j->err_message, sizeof(j->err_message),
+					 "the worker running the job exited with status %d",
+					 WEXITSTATUS(status));
+			set_state((size_t)w->job, QRTX_JOB_FAILED);
+		}
+	}
+	close(w->pidfd);
+	close(w->sock);
+	w->pid = 0;
+	w->gen++;
+	if (!d.stop && spawn_worker(wi))
+		logmsg("cannot start a worker: %s", strerror(errno));
+	schedule();
+}
+
+static void on_tick(void)
+{
+	uint64_t now = now_ns();
+	struct io_uring_sqe *sqe;
+
+	for (size_t i = 0; i < d.nwaiters;) {
+		struct waiter *w = &d.waiters[i];
+
+		if (!w->deadline_ns || w->deadline_ns > now) {
+			i++;
+			continue;
+		}
+		if (d.conns[w->conn].fd >= 0 && d.conns[w->conn].gen == w->gen) {
+			json_t *r = reply_ok(w->id);
+
+			json_object_set_new(r, "job", job_json(&d.jobs[w->job]));
+			json_object_set_new(r, "timed_out", json_true());
+			conn_send(w->conn, r);
+		}
+		json_decref(w->id);
+		*w = d.waiters[--d.nwaiters];
+	}
+	/* Aging changes ranks over time. */
+	schedule();
+	sqe = sqe_get();
+	io_uring_prep_timeout(sqe, &d.tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, ud(UD_TICK, 0, 0));
+}
+
+/* --- setup and loop ---------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: qrtxd [--socket PATH] [--state-dir DIR] [--workers N]\n"
+		"\n"
+		"Run QRTX jobs for the clients of a Unix socket (see 'qrtx submit').\n"
+		"Stays in the foreground; SIGTERM or SIGINT stop it.\n"
+		"\n"
+		"  --socket PATH     where to listen (default: $QRTX_SOCKET, else\n"
+		"                    /run/qrtx/qrtxd.sock for root, else\n"
+		"                    <state dir>/qrtxd.sock)\n"
+		"  --state-dir DIR   where circuit_fs/<job_id>/ lives (default as for\n"
+		"                    'qrtx run': $QRTX_STATE_DIR, /var/lib/qrtx for root,\n"
+		"                    else $XDG_STATE_HOME/qrtx or ~/.local/state/qrtx)\n"
+		"  --workers N       worker processes (default 2, at most %d)\n"
+		"  -h, --help        show this help\n"
+		"\n"
+		"Exit status: 0 stopped by a signal, 1 could not start, 2 bad usage.\n",
+		MAX_WORKERS);
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		logmsg("socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* A socket file nobody answers on is a leftover of a crash. */
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		logmsg("another qrtxd is listening on %s", path);
+		close(fd);
+		return -1;
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 128)) {
+		logmsg("cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	chmod(path, 0666);	/* anyone may connect; SO_PEERCRED says who */
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *state_dir = NULL;
+	char *sock_default = NULL;
+	struct qrtx_error err = { 0 };
+	sigset_t mask;
+	int c, ret;
+
+	d.nworkers = 2;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			d.socket_path = optarg;
+			break;
+		case 'd':
+			state_dir = optarg;
+			break;
+		case 'w': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+
+			if (*end || n < 1 || n > MAX_WORKERS) {
+				fprintf(stderr, "qrtxd: --workers is 1 to %d\n", MAX_WORKERS);
+				return 2;
+			}
+			d.nworkers = (unsigned int)n;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (qrtx_store_open(state_dir, &d.store, &err)) {
+		char msg[1024];
+
+		qrtx_error_format(&err, msg, sizeof(msg));
+		logmsg("%s", msg);
+		return 1;
+	}
+	d.state_opt = state_dir;
+	snprintf(d.state_dir, sizeof(d.state_dir), "%s", qrtx_store_dir(d.store));
+	if (!d.socket_path) {
+		if (!state_dir) {
+			sock_default = qrtx_client_default_socket();
+		} else {
+			sock_default = malloc(strlen(state_dir) + 16);
+			if (sock_default)
+				sprintf(sock_default, "%s/qrtxd.sock", state_dir);
+		}
+		if (!sock_default) {
+			logmsg("no socket path: give --socket");
+			return 1;
+		}
+		d.socket_path = sock_default;
+		if (geteuid() == 0)
+			mkdir("/run/qrtx", 0755);
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d.sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	d.lfd = listen_on(d.socket_path);
+	if (d.lfd < 0 || d.sfd < 0)
+		return 1;
+	ret = io_uring_queue_init(RING_DEPTH, &d.ring, 0);
+	if (ret) {
+		logmsg("io_uring: %s", strerror(-ret));
+		return 1;
+	}
+	d.start_ns = now_ns();
+	for (unsigned int i = 0; i < d.nworkers; i++) {
+		ret = spawn_worker(i);
+		if (ret) {
+			logmsg("cannot start worker %u: %s", i, strerror(-ret));
+			return 1;
+		}
+	}
+	logmsg("listening on %s, state in %s, %u workers", d.socket_path, d.state_dir,
+	       d.nworkers);
+
+	{
+		struct io_uring_sqe *sqe = sqe_get();
+
+		io_uring_prep_accept(sqe, d.lfd, NULL, NULL, SOCK_CLOEXEC);
+		io_uring_sqe_set_data64(sqe, ud(UD_ACCEPT, 0, 0));
+		sqe = sqe_get();
+		io_uring_prep_read(sqe, d.sfd, &d.siginfo, sizeof(d.siginfo), 0);
+		io_uring_sqe_set_data64(sqe, ud(UD_SIGNAL, 0, 0));
+		d.tick.tv_sec = 0;
+		d.tick.tv_nsec = TICK_NS;
+		sqe = sqe_get();
+		io_uring_prep_timeout(sqe, &d.tick, 0, 0);
+		io_uring_sqe_set_data64(sqe, ud(UD_TICK, 0, 0));
+	}
+
+	while (!d.stop) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+
+		ret = io_uring_submit_and_wait(&d.ring, 1);
+		if (ret < 0 && ret != -EINTR) {
+			logmsg("io_uring: %s", strerror(-ret));
+			break;
+		}
+		io_uring_for_each_cqe(&d.ring, head, cqe) {
+			uint64_t u = cqe->user_data;
+			enum ud_kind k = (enum ud_kind)(u >> 56);
+			uint32_t idx = (uint32_t)u, gen = (uint32_t)(u >> 32) & 0xffffff;
+			int res = cqe->res;
+
+			seen++;
+			switch (k) {
+			case UD_ACCEPT: {
+				struct io_uring_sqe *sqe;
+
+				on_accept(res);
+				sqe = sqe_get();
+				io_uring_prep_accept(sqe, d.lfd, NULL, NULL, SOCK_CLOEXEC);
+				io_uring_sqe_set_data64(sqe, ud(UD_ACCEPT, 0, 0));
+				break;
+			}
+			case UD_RECV:
+				if (idx < d.nconns && d.conns[idx].fd >= 0 &&
+				    (d.conns[idx].gen & 0xffffff) == gen)
+					on_recv(idx, res);
+				break;
+			case UD_SEND:
+				if (idx < d.nconns && d.conns[idx].fd >= 0 &&
+				    (d.conns[idx].gen & 0xffffff) == gen)
+					on_send(idx, res);
+				break;
+			case UD_WRECV:
+				if ((d.workers[idx].gen & 0xffffff) == gen && d.workers[idx].pid)
+					on_worker_recv(idx, res);
+				break;
+			case UD_PIDFD:
+				if ((d.workers[idx].gen & 0xffffff) == gen && d.workers[idx].pid)
+					on_worker_exit(idx);
+				break;
+			case UD_TICK:
+				on_tick();
+				break;
+			case UD_SIGNAL:
+				d.stop = true;
+				break;
+			}
+		}
+		io_uring_cq_advance(&d.ring, seen);
+	}
+
+	logmsg("stopping");
+	for (unsigned int i = 0; i < d.nworkers; i++) {
+		if (!d.workers[i].pid)
+			continue;
+		kill(d.workers[i].pid, SIGKILL);
+		waitpid(d.workers[i].pid, NULL, 0);
+	}
+	unlink(d.socket_path);
+	io_uring_queue_exit(&d.ring);
+	for (size_t i = 0; i < d.nconns; i++)
+		conn_close((uint32_t)i);
+	for (unsigned int i = 0; i < d.nworkers; i++)
+		free(d.workers[i].in);
+	free(d.conns);
+	free(d.jobs);
+	free(d.waiters);
+	qrtx_store_close(d.store);
+	free(sock_default);
+	return 0;
+}
