@@ -52,7 +52,7 @@ userspace: $(OBJDIR)/qrtx $(OBJDIR)/qrtxd unit-tests
 CORPUS_BIN := $(OBJDIR)/tests/corpus/corpus_check
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OBJDIR)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-INTEG_BINS := $(OBJDIR)/tests/integration/daemon_test
+INTEG_BINS := $(OBJDIR)/tests/integration/daemon_test $(OBJDIR)/tests/integration/qrtxd-faults
 
 unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(OBJDIR)/qrtxd
 
@@ -74,6 +74,14 @@ $(OBJDIR)/qrtxd: $(OBJDIR)/tools/qrtxd.o $(LIB)
 
 $(OBJDIR)/tests/unit/%: $(OBJDIR)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# The daemon with its fault-injection switches (QRTX_FAULT_*), for tests.
+$(OBJDIR)/tests/integration/qrtxd-faults.o: tools/qrtxd.c $(wildcard runtime/include/qrtx/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DQRTX_FAULTS $(CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/tests/integration/qrtxd-faults: $(OBJDIR)/tests/integration/qrtxd-faults.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ -luring $(LDLIBS)
 
 $(OBJDIR)/tests/integration/%: $(OBJDIR)/tests/integration/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

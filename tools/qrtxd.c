@@ -10,6 +10,7 @@
  * same pipeline as `qrtx run`, reporting every state move back over a
  * socketpair with the protocol's framing.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,6 +49,11 @@
 /* Seconds of waiting worth one priority level: low-priority work still
  * finishes under a stream of high-priority submissions. */
 #define AGING_S 10.0
+/* A killed worker not confirmed dead by then is a zombie; the recovery
+ * loop kills it again at every tick until its pidfd reports the exit. */
+#define KILL_GRACE_NS (2000 * 1000 * 1000ll)
+/* Runs of one job a daemon restart may interrupt before it fails. */
+#define MAX_ATTEMPTS 2
 
 enum ud_kind { UD_ACCEPT = 1, UD_RECV, UD_SEND, UD_WRECV, UD_PIDFD, UD_TICK, UD_SIGNAL };
 
@@ -84,6 +91,8 @@ struct job {
 	char err_category[32];
 	char err_message[512];
 	int worker;			/* -1: none */
+	double timeout_s;		/* 0: none; counted from submission */
+	unsigned int attempts;		/* runs started, persisted */
 };
 
 struct waiter {
@@ -98,7 +107,10 @@ struct worker {
 	int pidfd, sock;
 	uint32_t gen;
 	long job;			/* -1: idle */
-	bool killed;
+	bool killed;			/* SIGKILL sent (or meant to be) */
+	bool zombie;			/* killed, not confirmed dead in time */
+	uint64_t kill_ns;
+	unsigned int kill_tries;
 	unsigned char *in;
 	size_t inlen, incap;
 	unsigned char rbuf[4096];
@@ -124,6 +136,7 @@ static struct {
 	struct __kernel_timespec tick;
 	struct signalfd_siginfo siginfo;
 	bool stop;
+	unsigned int fault_kill_fails;	/* test builds: kills to pretend failed */
 } d;
 
 static uint64_t now_ns(void)
@@ -271,6 +284,26 @@ static void arm_worker(unsigned int i)
 	io_uring_sqe_set_data64(sqe, ud(UD_PIDFD, i, w->gen));
 }
 
+/* SIGKILL through the pidfd; the slot stays out of scheduling until the
+ * pidfd reports the exit. */
+static void kill_worker(unsigned int i)
+{
+	struct worker *w = &d.workers[i];
+
+	if (!w->killed) {
+		w->killed = true;
+		w->kill_ns = now_ns();
+	}
+	w->kill_tries++;
+#ifdef QRTX_FAULTS
+	if (d.fault_kill_fails) {
+		d.fault_kill_fails--;
+		return;	/* as if the kill had failed */
+	}
+#endif
+	syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+}
+
 static int spawn_worker(unsigned int i)
 {
 	struct worker *w = &d.workers[i];
@@ -288,6 +321,10 @@ static int spawn_worker(unsigned int i)
 	if (pid == 0) {
 		/* Only its end of the pair, the standard streams and what the
 		 * pipeline opens itself. */
+		/* A worker outlives no daemon: a job must not run on, or
+		 * twice, behind the back of the one that recovers it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+			_exit(1);
 		if (dup2(sv[1], 3) < 0)
 			_exit(1);
 		syscall(SYS_close_range, 4u, ~0u, 0u);
@@ -310,7 +347,8 @@ static int spawn_worker(unsigned int i)
 	}
 	w->gen++;
 	w->job = -1;
-	w->killed = false;
+	w->killed = w->zombie = false;
+	w->kill_tries = 0;
 	w->inlen = 0;
 	arm_worker(i);
 	return 0;
@@ -398,6 +436,18 @@ static void finish_job(size_t ji)
 	}
 }
 
+/* Before a run starts: its number, durable, so that a restart knows how
+ * many runs it interrupted. */
+static int record_attempt(struct job *j)
+{
+	struct qrtx_error err = { 0 };
+	char buf[32];
+
+	j->attempts++;
+	snprintf(buf, sizeof(buf), "%u\n", j->attempts);
+	return qrtx_store_write(d.store, j->id, "attempts", buf, strlen(buf), &err);
+}
+
 static double job_rank(const struct job *j, uint64_t now)
 {
 	return j->priority + (double)(now - j->submitted_ns) / 1e9 / AGING_S;
@@ -426,6 +476,16 @@ static void schedule(void)
 		}
 		if (best < 0)
 			return;
+		if (record_attempt(&d.jobs[best])) {
+			/* Nothing durable says it ran: it must not run. */
+			snprintf(d.jobs[best].err_category, sizeof(d.jobs[best].err_category),
+				 "PersistError");
+			snprintf(d.jobs[best].err_message, sizeof(d.jobs[best].err_message),
+				 "cannot record the start of the job in its directory");
+			set_state((size_t)best, QRTX_JOB_FAILED);
+			wi--;	/* this worker is still free */
+			continue;
+		}
 		m = json_pack("{s:s, s:s}", "op", "run", "job_id", d.jobs[best].id);
 		if (qrtx_proto_send(w->sock, m) == 0) {
 			w->job = best;
@@ -443,13 +503,18 @@ static long find_job(const char *id, uid_t uid)
 	return -1;
 }
 
-static int write_cancel_meta(const struct job *j)
+static int write_final_meta(const struct job *j)
 {
 	struct qrtx_error err = { 0 };
 	json_t *m = json_pack("{s:s, s:s, s:I, s:I}", "job_id", j->id, "state",
 			      qrtx_job_state_name(j->state), "submitted_ns",
 			      (json_int_t)j->submitted_ns, "finished_ns",
 			      (json_int_t)j->finished_ns);
+
+	if (j->err_category[0])
+		json_object_set_new(m, "error", json_pack("{s:s, s:s}", "category",
+							  j->err_category, "message",
+							  j->err_message));
 	char *s = json_dumps(m, JSON_INDENT(2));
 	int ret = s ? qrtx_store_write(d.store, j->id, "meta.json", s, strlen(s), &err) : -ENOMEM;
 
@@ -510,6 +575,7 @@ static json_t *op_submit(json_t *req, json_t *id, uid_t uid)
 	memset(j, 0, sizeof(*j));
 	j->uid = uid;
 	j->priority = spec->priority;
+	j->timeout_s = spec->timeout_s;
 	j->seq = d.seq++;
 	j->worker = -1;
 	j->state = QRTX_JOB_PENDING;
@@ -553,11 +619,11 @@ static json_t *op_cancel(long ji)
 
 		/* The kernel reclaims the worker's reservation with it; the
 		 * slot returns when the pidfd reports the exit. */
-		syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
-		w->killed = true;
+		(void)w;
+		kill_worker((unsigned int)j->worker);
 	}
 	set_state((size_t)ji, QRTX_JOB_CANCELLED);
-	write_cancel_meta(j);
+	write_final_meta(j);
 	return job_json(j);
 }
 
@@ -618,20 +684,25 @@ static json_t *handle(uint32_t ci, json_t *req)
 			json_object_set_new(by, n, json_integer(c + 1));
 			queued += d.jobs[i].state == QRTX_JOB_PENDING && d.jobs[i].worker < 0;
 		}
+		unsigned int zombies = 0;
+
 		for (unsigned int i = 0; i < d.nworkers; i++) {
 			alive += d.workers[i].pid != 0;
 			busy += d.workers[i].pid && d.workers[i].job >= 0;
+			zombies += d.workers[i].pid && d.workers[i].zombie;
 		}
 		s = json_pack("{s:o, s:I, s:i, s:i, s:I, s:f}", "jobs", by, "queue_depth",
 			      (json_int_t)queued, "workers", alive, "workers_busy", busy,
 			      "submitted", (json_int_t)d.submitted, "uptime_s",
 			      (double)(now_ns() - d.start_ns) / 1e9);
+		json_object_set_new(s, "zombies", json_integer(zombies));
 		if (uid == 0) {
 			json_t *wl = json_array();
 
 			for (unsigned int i = 0; i < d.nworkers; i++) {
 				const struct worker *w = &d.workers[i];
-				json_t *e = json_pack("{s:I}", "pid", (json_int_t)w->pid);
+				json_t *e = json_pack("{s:I, s:b}", "pid", (json_int_t)w->pid,
+						      "zombie", w->pid && w->zombie);
 
 				if (w->pid && w->job >= 0)
 					json_object_set_new(e, "job_id",
@@ -937,8 +1008,7 @@ static void worker_message(unsigned int wi, json_t *m)
 		    json_integer_value(json_object_get(held, "host_bytes"))) {
 			logmsg("worker %d reports capacity still held after job %s: retired",
 			       (int)w->pid, j->id);
-			syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
-			w->killed = true;
+			kill_worker(wi);
 		}
 		if (qrtx_job_state_final(j->state))
 			return;	/* cancelled meanwhile */
@@ -1032,8 +1102,12 @@ static void on_worker_exit(unsigned int wi)
 					 "the worker running the job exited with status %d",
 					 WEXITSTATUS(status));
 			set_state((size_t)w->job, QRTX_JOB_FAILED);
+			write_final_meta(j);
 		}
 	}
+	if (w->zombie)
+		logmsg("zombie worker %d confirmed dead after %u kills: slot returned",
+		       (int)w->pid, w->kill_tries);
 	close(w->pidfd);
 	close(w->sock);
 	w->pid = 0;
@@ -1065,11 +1139,165 @@ static void on_tick(void)
 		json_decref(w->id);
 		*w = d.waiters[--d.nwaiters];
 	}
+	for (size_t i = 0; i < d.njobs; i++) {
+		struct job *j = &d.jobs[i];
+
+		if (!j->timeout_s || qrtx_job_state_final(j->state) ||
+		    now < j->submitted_ns + (uint64_t)(j->timeout_s * 1e9))
+			continue;
+		if (j->worker >= 0)
+			kill_worker((unsigned int)j->worker);
+		snprintf(j->err_category, sizeof(j->err_category), "ExecuteError");
+		snprintf(j->err_message, sizeof(j->err_message),
+			 "the job ran out of its %g s (timeout_s)", j->timeout_s);
+		set_state(i, QRTX_JOB_TIMEOUT);
+		write_final_meta(j);
+	}
+	for (unsigned int i = 0; i < d.nworkers; i++) {
+		struct worker *w = &d.workers[i];
+
+		if (!w->pid || !w->killed || now < w->kill_ns + KILL_GRACE_NS)
+			continue;
+		if (!w->zombie) {
+			w->zombie = true;
+			logmsg("worker %d not dead %lld ms after SIGKILL: zombie, quarantined",
+			       (int)w->pid, KILL_GRACE_NS / 1000000);
+		}
+		kill_worker(i);	/* the recovery loop */
+	}
 	/* Aging changes ranks over time. */
 	schedule();
 	sqe = sqe_get();
 	io_uring_prep_timeout(sqe, &d.tick, 0, 0);
 	io_uring_sqe_set_data64(sqe, ud(UD_TICK, 0, 0));
+}
+
+/* --- recovery ---------------------------------------------------------- */
+
+/* Submission order: input.job.json's time, then the id. */
+static int cmp_job_id(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+
+	if (x->submitted_ns != y->submitted_ns)
+		return x->submitted_ns < y->submitted_ns ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static json_t *load_artifact(const char *id, const char *name)
+{
+	char path[4096];
+	json_error_t je;
+
+	qrtx_store_path(d.store, id, name, path, sizeof(path));
+	return json_load_file(path, 0, &je);
+}
+
+/*
+ * Every job acknowledged before a restart, from its directory: one with
+ * meta.json ended (its state is there); one without is queued again,
+ * unless MAX_ATTEMPTS runs of it were already interrupted, when it fails
+ * saying so. A directory without input.job.json was never acknowledged.
+ */
+static int recover(void)
+{
+	DIR *dir = opendir(qrtx_store_dir(d.store));
+	struct dirent *e;
+	size_t requeued = 0, ended = 0;
+
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		json_t *in, *meta, *opts, *src;
+		struct job *j;
+		char path[4096];
+		struct stat st;
+		const char *state;
+
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= QRTX_JOB_ID_MAX)
+			continue;
+		in = load_artifact(e->d_name, "input.job.json");
+		if (!in)
+			continue;
+		if (d.njobs == d.jobs_cap) {
+			size_t ncap = d.jobs_cap ? 2 * d.jobs_cap : 256;
+			struct job *n = realloc(d.jobs, ncap * sizeof(*n));
+
+			if (!n) {
+				json_decref(in);
+				closedir(dir);
+				return -ENOMEM;
+			}
+			d.jobs = n;
+			d.jobs_cap = ncap;
+		}
+		j = &d.jobs[d.njobs++];
+		memset(j, 0, sizeof(*j));
+		memcpy(j->id, e->d_name, strlen(e->d_name) + 1);	/* checked above */
+		j->worker = -1;
+		j->uid = (uid_t)json_integer_value(json_object_get(in, "uid"));
+		src = json_object_get(in, "source");
+		snprintf(j->name, sizeof(j->name), "%s",
+			 json_string_value(json_object_get(src, "file")) ?: j->id);
+		opts = json_object_get(in, "options");
+		j->priority = (int32_t)json_integer_value(json_object_get(opts, "priority"));
+		j->timeout_s = json_number_value(json_object_get(opts, "timeout_s"));
+		qrtx_store_path(d.store, j->id, "input.job.json", path, sizeof(path));
+		j->submitted_ns = stat(path, &st) ? now_ns() :
+				  (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
+				  (uint64_t)st.st_mtim.tv_nsec;
+		json_decref(in);
+		qrtx_store_path(d.store, j->id, "attempts", path, sizeof(path));
+		{
+			FILE *f = fopen(path, "r");
+			unsigned int a = 0;
+
+			if (f) {
+				if (fscanf(f, "%u", &a) != 1)
+					a = 0;
+				fclose(f);
+			}
+			j->attempts = a;
+		}
+		meta = load_artifact(j->id, "meta.json");
+		state = json_string_value(json_object_get(meta, "state"));
+		j->state = QRTX_JOB_PENDING;
+		for (int s2 = 0; state && s2 < QRTX_JOB_NSTATES; s2++)
+			if (!strcmp(state, qrtx_job_state_name((enum qrtx_job_state)s2)))
+				j->state = (enum qrtx_job_state)s2;
+		if (meta && qrtx_job_state_final(j->state)) {
+			json_t *er = json_object_get(meta, "error");
+
+			snprintf(j->err_category, sizeof(j->err_category), "%s",
+				 json_string_value(json_object_get(er, "category")) ?: "");
+			snprintf(j->err_message, sizeof(j->err_message), "%s",
+				 json_string_value(json_object_get(er, "message")) ?: "");
+			j->finished_ns = j->submitted_ns;
+			ended++;
+		} else if (j->attempts >= MAX_ATTEMPTS) {
+			j->state = QRTX_JOB_FAILED;
+			snprintf(j->err_category, sizeof(j->err_category), "ExecuteError");
+			snprintf(j->err_message, sizeof(j->err_message),
+				 "interrupted by %u daemon restarts while running; not run again",
+				 j->attempts);
+			j->finished_ns = now_ns();
+			write_final_meta(j);
+			ended++;
+		} else {
+			j->state = QRTX_JOB_PENDING;
+			requeued++;
+		}
+		json_decref(meta);
+	}
+	closedir(dir);
+	if (d.njobs)
+		qsort(d.jobs, d.njobs, sizeof(*d.jobs), cmp_job_id);
+	for (size_t i = 0; i < d.njobs; i++)
+		d.jobs[i].seq = d.seq++;
+	if (d.njobs)
+		logmsg("recovered %zu jobs: %zu queued again, %zu ended before", d.njobs, requeued,
+		       ended);
+	return 0;
 }
 
 /* --- setup and loop ---------------------------------------------------- */
@@ -1108,12 +1336,27 @@ static int listen_on(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	/* A socket file nobody answers on is a leftover of a crash. */
+	/* A socket file nobody answers on is a leftover of a crash (a
+	 * killed daemon's socket may still take connections for a moment
+	 * while the kernel tears its ring down, so ask for a ping). */
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
-		logmsg("another qrtxd is listening on %s", path);
-		close(fd);
-		return -1;
+		json_t *ping = json_pack("{s:i, s:i, s:s}", "v", QRTX_PROTO_VERSION, "id", 0,
+					 "op", "ping");
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		bool alive = !qrtx_proto_send(fd, ping) && poll(&p, 1, 1000) == 1 &&
+			     !(p.revents & (POLLHUP | POLLERR));
+
+		json_decref(ping);
+		if (alive) {
+			logmsg("another qrtxd is listening on %s", path);
+			close(fd);
+			return -1;
+		}
 	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 128)) {
 		logmsg("cannot listen on %s: %s", path, strerror(errno));
@@ -1212,6 +1455,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.start_ns = now_ns();
+#ifdef QRTX_FAULTS
+	if (getenv("QRTX_FAULT_KILL_FAILS"))
+		d.fault_kill_fails = (unsigned int)atoi(getenv("QRTX_FAULT_KILL_FAILS"));
+#endif
+	ret = recover();
+	if (ret) {
+		logmsg("cannot recover jobs from %s: %s", d.state_dir, strerror(-ret));
+		return 1;
+	}
 	for (unsigned int i = 0; i < d.nworkers; i++) {
 		ret = spawn_worker(i);
 		if (ret) {
@@ -1221,6 +1473,7 @@ int main(int argc, char **argv)
 	}
 	logmsg("listening on %s, state in %s, %u workers", d.socket_path, d.state_dir,
 	       d.nworkers);
+	schedule();
 
 	{
 		struct io_uring_sqe *sqe = sqe_get();
