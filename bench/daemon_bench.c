@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+/*
+ * qrtxd round trip and throughput, each beside a baseline measured in the
+ * same run: a plain Unix-socket echo of messages of the same size.
+ *
+ *   daemon_bench QRTXD [--jobs N] [--workers W]
+ *
+ * Round trip: one Bell job at a time, submit then wait then result, one
+ * connection; p50 and p99 over N jobs. Throughput: 64 and 1024 Bell jobs
+ * in flight over 8 connections (submits pipelined, then waits), jobs per
+ * second. The echo baseline does the same three exchanges per job with
+ * frames of the same sizes. Figures only; nothing is asserted.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qrtx/proto.h"
+
+static char dir[64], sock_path[100], echo_path[100];
+
+static const char *bell =
+	"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\n"
+	"h q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* --- the echo baseline -------------------------------------------------- */
+
+static void *echo_conn(void *arg)
+{
+	int fd = (int)(long)arg;
+	char ebuf[64];
+	json_t *m;
+
+	while (!qrtx_proto_recv(fd, &m, ebuf, sizeof(ebuf))) {
+		qrtx_proto_send(fd, m);
+		json_decref(m);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *echo_server(void *arg)
+{
+	int lfd = (int)(long)arg;
+
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		pthread_t t;
+
+		if (fd < 0)
+			return NULL;
+		pthread_create(&t, NULL, echo_conn, (void *)(long)fd);
+		pthread_detach(t);
+	}
+}
+
+static void start_echo(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	pthread_t t;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", echo_path);
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 128)) {
+		perror("echo");
+		exit(1);
+	}
+	pthread_create(&t, NULL, echo_server, (void *)(long)lfd);
+	pthread_detach(t);
+}
+
+/* --- one exchange -------------------------------------------------------- */
+
+static json_t *call(int fd, json_t *req)
+{
+	char ebuf[128];
+	json_t *r = NULL;
+
+	if (qrtx_proto_send(fd, req) || qrtx_proto_recv(fd, &r, ebuf, sizeof(ebuf))) {
+		fprintf(stderr, "daemon_bench: exchange failed\n");
+		exit(1);
+	}
+	return r;
+}
+
+static json_t *submit_req(int id)
+{
+	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:{s:i}}", "v", 1, "id", id, "op",
+			 "submit", "format", "qasm", "name", "bell.qasm", "source", bell,
+			 "options", "shots", 100);
+}
+
+static json_t *job_req(int id, const char *op, const char *job_id)
+{
+	json_t *r = json_pack("{s:i, s:i, s:s, s:s}", "v", 1, "id", id, "op", op, "job_id",
+			      job_id);
+
+	if (!strcmp(op, "wait"))
+		json_object_set_new(r, "timeout_ms", json_integer(60000));
+	return r;
+}
+
+/* A job's three exchanges, on the daemon or (echo) the baseline; the
+ * baseline's messages are the daemon's requests, echoed. */
+static void one_job(int fd, bool echo, int id)
+{
+	json_t *s = submit_req(id), *r = call(fd, s), *w, *x;
+	const char *jid = echo ? "20260101-000000-00000000" :
+			  json_string_value(json_object_get(r, "job_id"));
+	char j[64];
+
+	snprintf(j, sizeof(j), "%s", jid ? jid : "?");
+	json_decref(s);
+	json_decref(r);
+	w = job_req(id, "wait", j);
+	r = call(fd, w);
+	json_decref(w);
+	json_decref(r);
+	x = job_req(id, "result", j);
+	r = call(fd, x);
+	json_decref(x);
+	json_decref(r);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void round_trip(const char *path, bool echo, int n, double *p50, double *p99)
+{
+	int fd = connect_to(path);
+	double *t = malloc(sizeof(double) * (size_t)n);
+
+	for (int i = 0; i < 20; i++)	/* warm up */
+		one_job(fd, echo, i);
+	for (int i = 0; i < n; i++) {
+		double t0 = now_s();
+
+		one_job(fd, echo, i);
+		t[i] = now_s() - t0;
+	}
+	qsort(t, (size_t)n, sizeof(*t), cmp_d);
+	*p50 = t[n / 2];
+	*p99 = t[(n * 99) / 100];
+	free(t);
+	close(fd);
+}
+
+struct tp_arg {
+	const char *path;
+	bool echo;
+	int inflight, total;
+};
+
+/* Keep inflight jobs going on one connection until total are done:
+ * submits pipelined, then a wait and a result for each. */
+static void *tp_thread(void *p)
+{
+	struct tp_arg *a = p;
+	int fd = connect_to(a->path), done = 0;
+	char (*ids)[64] = calloc((size_t)a->inflight, 64);
+	char ebuf[128];
+
+	while (done < a->total) {
+		int k = a->total - done < a->inflight ? a->total - done : a->inflight;
+
+		for (int i = 0; i < k; i++) {
+			json_t *s = submit_req(i);
+
+			qrtx_proto_send(fd, s);
+			json_decref(s);
+		}
+		for (int i = 0; i < k; i++) {
+			json_t *r;
+			const char *jid;
+
+			if (qrtx_proto_recv(fd, &r, ebuf, sizeof(ebuf)))
+				exit(1);
+			jid = a->echo ? "20260101-000000-00000000" :
+			      json_string_value(json_object_get(r, "job_id"));
+			snprintf(ids[i], 64, "%s", jid ? jid : "?");
+			json_decref(r);
+		}
+		for (int i = 0; i < k; i++) {
+			json_t *w = job_req(i, "wait", ids[i]);
+
+			qrtx_proto_send(fd, w);
+			json_decref(w);
+		}
+		for (int i = 0; i < k; i++) {
+			json_t *r;
+
+			if (qrtx_proto_recv(fd, &r, ebuf, sizeof(ebuf)))
+				exit(1);
+			json_decref(r);
+		}
+		for (int i = 0; i < k; i++) {
+			json_t *x = job_req(i, "result", ids[i]);
+
+			qrtx_proto_send(fd, x);
+			json_decref(x);
+		}
+		for (int i = 0; i < k; i++) {
+			json_t *r;
+
+			if (qrtx_proto_recv(fd, &r, ebuf, sizeof(ebuf)))
+				exit(1);
+			json_decref(r);
+		}
+		done += k;
+	}
+	free(ids);
+	close(fd);
+	return NULL;
+}
+
+static double throughput(const char *path, bool echo, int inflight, int total)
+{
+	enum { CONNS = 8 };
+	pthread_t t[CONNS];
+	struct tp_arg a[CONNS];
+	double t0 = now_s();
+
+	for (int i = 0; i < CONNS; i++) {
+		a[i] = (struct tp_arg){ path, echo, inflight / CONNS, total / CONNS };
+		pthread_create(&t[i], NULL, tp_thread, &a[i]);
+	}
+	for (int i = 0; i < CONNS; i++)
+		pthread_join(t[i], NULL);
+	return (double)(total / CONNS * CONNS) / (now_s() - t0);
+}
+
+int main(int argc, char **argv)
+{
+	int n = 200, workers = 2;
+	pid_t pid;
+	double d50, d99, e50, e99;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: daemon_bench QRTXD [--jobs N] [--workers W]\n");
+		return 2;
+	}
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--jobs"))
+			n = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--workers"))
+			workers = atoi(argv[i + 1]);
+	}
+	if (n < 10)
+		n = 10;
+	snprintf(dir, sizeof(dir), "/tmp/qrtxd-bench-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(sock_path, sizeof(sock_path), "%s/s.sock", dir);
+	snprintf(echo_path, sizeof(echo_path), "%s/echo.sock", dir);
+	start_echo();
+	pid = fork();
+	if (pid == 0) {
+		char w[16];
+
+		snprintf(w, sizeof(w), "%d", workers);
+		freopen("/dev/null", "w", stderr);
+		execl(argv[1], "qrtxd", "--socket", sock_path, "--state-dir", dir, "--workers", w,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		int fd = connect_to(sock_path);
+
+		if (fd >= 0) {
+			close(fd);
+			break;
+		}
+		usleep(20000);
+	}
+
+	printf("qrtxd benchmark: Bell jobs (100 shots), %d workers; baseline: a Unix-socket "
+	       "echo of the same messages\n", workers);
+	round_trip(sock_path, false, n, &d50, &d99);
+	round_trip(echo_path, true, n, &e50, &e99);
+	printf("round trip submit+wait+result, 1 in flight, %d jobs: p50 %.1f us (echo %.1f us, "
+	       "%.1f x), p99 %.1f us (echo %.1f us)\n", n, d50 * 1e6, e50 * 1e6, d50 / e50,
+	       d99 * 1e6, e99 * 1e6);
+	printf("  target: p50 <= 10 x echo: %s\n", d50 <= 10 * e50 ? "met" : "MISSED");
+	for (int k = 0; k < 2; k++) {
+		int inflight = k ? 1024 : 64, total = k ? 4096 : 2048;
+		double dj = throughput(sock_path, false, inflight, total);
+		double ej = throughput(echo_path, true, inflight, total);
+
+		printf("throughput, %4d in flight, %d jobs: %.0f jobs/s (echo %.0f exchanges-of-3/s)"
+		       "  target >= 5000 jobs/s: %s\n", inflight, total, dj, ej,
+		       dj >= 5000 ? "met" : "MISSED");
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			return 1;
+	}
+	return 0;
+}
