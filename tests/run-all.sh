@@ -125,9 +125,22 @@ if command -v valgrind >/dev/null; then
 	step "valgrind: qrtx run leaks nothing" valgrind -q --leak-check=full \
 		--show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
 		"$BUILD"/release/qrtx run examples/bell.qasm --seed 1 --state-dir "$vdir"
+	# The daemon's verbs, against a daemon of their own.
+	"$BUILD"/release/qrtxd --socket "$vdir/s.sock" --state-dir "$vdir" --workers 1 \
+		2>"$RESULTS/valgrind-qrtxd.log" &
+	qpid=$!
+	for _ in $(seq 100); do [ -S "$vdir/s.sock" ] && break; sleep 0.05; done
+	step "valgrind: qrtx submit --wait leaks nothing" valgrind -q --leak-check=full \
+		--show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
+		"$BUILD"/release/qrtx submit examples/bell.qasm --seed 1 --wait --socket "$vdir/s.sock"
+	step "valgrind: qrtx list leaks nothing" valgrind -q --leak-check=full \
+		--show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9 \
+		"$BUILD"/release/qrtx list --socket "$vdir/s.sock"
+	kill "$qpid"
+	wait "$qpid"
 	rm -rf "$vdir"
 else
-	skip "valgrind: qrtx info, qrtx run" "valgrind is not installed"
+	skip "valgrind: qrtx info, run, submit, list" "valgrind is not installed"
 fi
 
 echo "== driver selftests in a VM"
