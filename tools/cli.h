@@ -2,10 +2,12 @@
 #ifndef QRTX_CLI_H
 #define QRTX_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 int qrtx_cli_run(int argc, char **argv);
 void qrtx_cli_run_usage(FILE *f);
+void qrtx_cli_print_bar(double f, bool tty);
 
 /* Jobs run by qrtxd (tools/jobs.c). argv[0] is the verb. */
 int qrtx_cli_submit(int argc, char **argv);

@@ -397,17 +397,6 @@ static int cmp_outcome(const void *x, const void *y)
 	return strcmp(a->key, b->key);
 }
 
-static void print_bar(double f, bool tty)
-{
-	int cells = (int)(f * 40 + 0.5);
-
-	if (!tty)
-		return;
-	printf("  ");
-	for (int i = 0; i < cells; i++)
-		fputs("\u2588", stdout);
-}
-
 /* A table of counts (exact: probabilities), highest first. */
 static void print_outcomes(const json_t *table, double shots, bool exact, bool tty)
 {
@@ -442,7 +431,7 @@ static void print_outcomes(const json_t *table, double shots, bool exact, bool t
 		else
 			printf("%-*s  %10.0f  %11.4f", width, o[i].key, o[i].v,
 			       shots > 0 ? o[i].v / shots : 0.0);
-		print_bar(o[i].v / top, tty);
+		qrtx_cli_print_bar(o[i].v / top, tty);
 		putchar('\n');
 	}
 	if (n > TABLE_ROWS)

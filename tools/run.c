@@ -307,7 +307,8 @@ static int cmp_p_desc(const void *x, const void *y)
 	return a->bits < b->bits ? -1 : a->bits > b->bits;
 }
 
-static void print_bar(double f, bool tty)
+/* A bar of up to 40 cells for fraction f of the largest, on a terminal. */
+void qrtx_cli_print_bar(double f, bool tty)
 {
 	int cells = (int)(f * 40 + 0.5);
 
@@ -340,11 +341,11 @@ static void print_outcomes(const struct qrtx_pub_result *r, uint32_t nclbits, bo
 		qrtx_outcome_format(o[i].bits, nclbits, key);
 		if (exact) {
 			printf("%-*s  %14.12f", width, key, o[i].p);
-			print_bar(o[i].p / top, tty);
+			qrtx_cli_print_bar(o[i].p / top, tty);
 		} else {
 			printf("%-*s  %10" PRIu64 "  %11.4f", width, key, o[i].count,
 			       (double)o[i].count / (double)r->shots);
-			print_bar((double)o[i].count / top, tty);
+			qrtx_cli_print_bar((double)o[i].count / top, tty);
 		}
 		putchar('\n');
 	}
