@@ -100,7 +100,7 @@ tap daemon "$BUILD"/release/tests/integration/daemon_test "$BUILD"/release/qrtxd
 	"$([ -d "$CORPUS" ] && echo "$CORPUS")"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	tap daemon-sanitize "$BUILD"/sanitize/tests/integration/daemon_test \
-	"$BUILD"/sanitize/qrtxd
+	"$BUILD"/sanitize/qrtxd "" quick
 
 echo "== fuzzing (${QRTX_FUZZ_SECONDS:-30} s per target)"
 for t in "$BUILD"/fuzz/tests/fuzz/fuzz_*; do

@@ -25,4 +25,8 @@ void qrtx_cli_cancel_usage(FILE *f);
 void qrtx_cli_list_usage(FILE *f);
 void qrtx_cli_stats_usage(FILE *f);
 
+/* A live view of qrtxd (tools/top.c). */
+int qrtx_cli_top(int argc, char **argv);
+void qrtx_cli_top_usage(FILE *f);
+
 #endif

@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"  cancel JOB_ID   cancel a job\n"
 		"  list            list your jobs (--state STATE: those in one state)\n"
 		"  stats           show qrtxd's counters\n"
+		"  top             a live view of qrtxd: counters, pools, unfinished jobs\n"
 		"  These take --socket PATH (default: $QRTX_SOCKET, /run/qrtx/qrtxd.sock\n"
 		"  for root, else <state dir>/qrtxd.sock) and --json.\n"
 		"\n"
@@ -128,6 +129,7 @@ static const struct {
 	{ "cancel", qrtx_cli_cancel },
 	{ "list", qrtx_cli_list },
 	{ "stats", qrtx_cli_stats },
+	{ "top", qrtx_cli_top },
 };
 
 int main(int argc, char **argv)

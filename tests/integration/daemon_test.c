@@ -4,9 +4,13 @@
  * state directory and talks to it through the client library and raw
  * sockets. TAP on stdout.
  *
- *   daemon_test QRTXD [CORPUS_DIR]
+ *   daemon_test QRTXD [CORPUS_DIR|""] [quick]
+ *
+ * quick: 8 x 25 jobs in the concurrency test instead of 8 x 500, and no
+ * RSS check (for the sanitizer build).
  */
 #include <ftw.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -650,6 +654,110 @@ static void test_zombie(const char *faults)
 	free(slow);
 }
 
+static long daemon_fds(void)
+{
+	char path[64];
+	DIR *dd;
+	struct dirent *e;
+	long n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)daemon_pid);
+	dd = opendir(path);
+	if (!dd)
+		return -1;
+	while ((e = readdir(dd)))
+		n += e->d_name[0] != '.';
+	closedir(dd);
+	return n;
+}
+
+static long daemon_rss_kb(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)daemon_pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* 8 client processes, each submitting per_client jobs of mixed priority
+ * and then waiting for all of them. */
+static void test_concurrency(int per_client, bool check_rss)
+{
+	enum { CLIENTS = 8 };
+	pid_t kids[CLIENTS];
+	long fd0 = daemon_fds(), rss0 = daemon_rss_kb(), fd1, rss1;
+	int good = 0;
+	double t0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+	for (int k = 0; k < CLIENTS; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			struct qrtx_reply_error re = { 0 };
+			struct qrtx_client *c;
+			char (*ids)[64] = calloc((size_t)per_client, 64);
+			int done = 0, to;
+
+			if (qrtx_client_connect(sock_path, &c, &re))
+				_exit(2);
+			for (int i = 0; i < per_client; i++) {
+				json_t *o = opts_pack(16, (uint64_t)i, (i * 7 + k) % 5 - 2);
+
+				if (qrtx_client_submit(c, "qasm", "bell.qasm", bell, o, ids[i], &re))
+					ids[i][0] = 0;
+				json_decref(o);
+			}
+			for (int i = 0; i < per_client; i++) {
+				json_t *job = NULL;
+
+				if (ids[i][0] && !qrtx_client_wait(c, ids[i], 300000, &job, &to, &re) &&
+				    !strcmp(state_of(job), "Completed"))
+					done++;
+				json_decref(job);
+			}
+			qrtx_client_close(c);
+			free(ids);
+			_exit(done == per_client ? 0 : 1);
+		}
+	}
+	for (int k = 0; k < CLIENTS; k++) {
+		int st;
+
+		waitpid(kids[k], &st, 0);
+		good += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("# %d jobs in %.1f s\n", CLIENTS * per_client,
+	       (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec - t0);
+	ok(good == CLIENTS, "%d clients x %d jobs of mixed priority: every job completes "
+	   "(%d of %d clients saw all theirs)", CLIENTS, per_client, good, CLIENTS);
+	usleep(200000);
+	fd1 = daemon_fds();
+	rss1 = daemon_rss_kb();
+	ok(fd0 > 0 && fd1 == fd0, "no fd growth in the daemon (%ld before, %ld after)", fd0,
+	   fd1);
+	/* The daemon keeps a record of every job (under 1 KiB each), so its
+	 * memory may grow by that much and no more. */
+	if (!check_rss)
+		skip("no memory growth beyond the job records",
+		     "RSS under the sanitizers includes their quarantine");
+	else
+		ok(rss0 > 0 && rss1 - rss0 <= (long)CLIENTS * per_client * 2 + 2048,
+		   "no memory growth beyond the job records (%ld kB before, %ld kB after, %d jobs)",
+		   rss0, rss1, CLIENTS * per_client);
+}
+
 static void test_priority(const char *qrtxd)
 {
 	struct qrtx_reply_error re = { 0 };
@@ -704,6 +812,11 @@ int main(int argc, char **argv)
 	test_other_user(c);
 	test_cancel_and_kill(c);
 	test_timeout(c);
+	{
+		bool quick = argc > 3 && !strcmp(argv[3], "quick");
+
+		test_concurrency(quick ? 25 : 500, !quick);
+	}
 	ok(!qrtx_client_stats(c, &st, &re), "the daemon is still up after all of it");
 	json_decref(st);
 	qrtx_client_close(c);
