@@ -93,7 +93,27 @@ struct job {
 	int worker;			/* -1: none */
 	double timeout_s;		/* 0: none; counted from submission */
 	unsigned int attempts;		/* runs started, persisted */
+	uint64_t entered_ns[QRTX_JOB_NSTATES];	/* as the daemon saw the moves */
 };
+
+/* Latency histograms, Prometheus style: cumulative counts of
+ * observations <= each bound, their sum and count. */
+#define NBUCKETS 12
+static const double bucket_le[NBUCKETS] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+					    0.1, 0.25, 1, 10, 60 };
+
+struct hist {
+	uint64_t count, le[NBUCKETS];
+	double sum;
+};
+
+static void hist_add(struct hist *h, double v)
+{
+	h->count++;
+	h->sum += v;
+	for (int i = 0; i < NBUCKETS; i++)
+		h->le[i] += v <= bucket_le[i];
+}
 
 struct waiter {
 	uint32_t conn, gen;
@@ -137,6 +157,12 @@ static struct {
 	struct signalfd_siginfo siginfo;
 	bool stop;
 	unsigned int fault_kill_fails;	/* test builds: kills to pretend failed */
+	/* observability */
+	const char *metrics_path;
+	uint64_t metrics_next_ns;
+	uint64_t finished[QRTX_JOB_NSTATES];	/* jobs ended in each final state */
+	struct hist stage[QRTX_JOB_NSTATES];	/* time spent in each state */
+	struct hist turnaround;			/* submission to end */
 } d;
 
 static uint64_t now_ns(void)
@@ -402,10 +428,23 @@ static json_t *reply_err(json_t *id, const char *category, const char *fmt, ...)
 
 static void finish_job(size_t ji);
 
+/* The time spent in the state being left goes to its histogram. */
+static void note_move(struct job *j, enum qrtx_job_state to)
+{
+	uint64_t now = now_ns();
+
+	if (j->state == to)
+		return;
+	if (j->entered_ns[j->state])
+		hist_add(&d.stage[j->state], (double)(now - j->entered_ns[j->state]) / 1e9);
+	j->entered_ns[to] = now;
+}
+
 static void set_state(size_t ji, enum qrtx_job_state s)
 {
 	struct job *j = &d.jobs[ji];
 
+	note_move(j, s);
 	j->state = s;
 	if (s != QRTX_JOB_EXECUTING)
 		j->sub = QRTX_EXEC_NONE;
@@ -417,6 +456,8 @@ static void set_state(size_t ji, enum qrtx_job_state s)
 static void finish_job(size_t ji)
 {
 	d.jobs[ji].finished_ns = now_ns();
+	d.finished[d.jobs[ji].state]++;
+	hist_add(&d.turnaround, (double)(d.jobs[ji].finished_ns - d.jobs[ji].submitted_ns) / 1e9);
 	for (size_t i = 0; i < d.nwaiters;) {
 		struct waiter *w = &d.waiters[i];
 
@@ -523,6 +564,97 @@ static int write_final_meta(const struct job *j)
 	return ret;
 }
 
+/* --- observability ----------------------------------------------------- */
+
+static json_t *hist_json(const struct hist *h)
+{
+	json_t *b = json_array();
+
+	for (int i = 0; i < NBUCKETS; i++)
+		json_array_append_new(b, json_pack("[f, I]", bucket_le[i], (json_int_t)h->le[i]));
+	return json_pack("{s:I, s:f, s:o}", "count", (json_int_t)h->count, "sum_s", h->sum,
+			 "buckets", b);
+}
+
+static void prom_hist(FILE *f, const char *name, const char *labels, const struct hist *h)
+{
+	for (int i = 0; i < NBUCKETS; i++)
+		fprintf(f, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name, labels,
+			*labels ? "," : "", bucket_le[i], h->le[i]);
+	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels, *labels ? "," : "",
+		h->count);
+	if (*labels)
+		fprintf(f, "%s_sum{%s} %.9f\n%s_count{%s} %" PRIu64 "\n", name, labels, h->sum,
+			name, labels, h->count);
+	else
+		fprintf(f, "%s_sum %.9f\n%s_count %" PRIu64 "\n", name, h->sum, name, h->count);
+}
+
+static size_t queue_depth(void)
+{
+	size_t q = 0;
+
+	for (size_t i = 0; i < d.njobs; i++)
+		q += d.jobs[i].state == QRTX_JOB_PENDING && d.jobs[i].worker < 0;
+	return q;
+}
+
+/* The Prometheus text exposition of the counters and histograms, for a
+ * node_exporter textfile collector: written whole to a temporary file
+ * and renamed, so a reader never sees half of it. */
+static void write_metrics(void)
+{
+	char tmp[4200];
+	uint64_t ended = 0, failed;
+	FILE *f;
+
+	if (!d.metrics_path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d.metrics_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "# HELP qrtxd_jobs_submitted_total Jobs acknowledged since the daemon started.\n"
+		   "# TYPE qrtxd_jobs_submitted_total counter\nqrtxd_jobs_submitted_total %" PRIu64 "\n",
+		d.submitted);
+	fprintf(f, "# HELP qrtxd_jobs_finished_total Jobs that ended, by final state.\n"
+		   "# TYPE qrtxd_jobs_finished_total counter\n");
+	for (int s2 = 0; s2 < QRTX_JOB_NSTATES; s2++) {
+		if (!qrtx_job_state_final((enum qrtx_job_state)s2))
+			continue;
+		ended += d.finished[s2];
+		fprintf(f, "qrtxd_jobs_finished_total{state=\"%s\"} %" PRIu64 "\n",
+			qrtx_job_state_name((enum qrtx_job_state)s2), d.finished[s2]);
+	}
+	failed = d.finished[QRTX_JOB_FAILED];
+	fprintf(f, "# HELP qrtxd_executor_error_ratio Failed jobs over ended jobs.\n"
+		   "# TYPE qrtxd_executor_error_ratio gauge\nqrtxd_executor_error_ratio %g\n",
+		ended ? (double)failed / (double)ended : 0.0);
+	fprintf(f, "# HELP qrtxd_queue_depth Jobs waiting for a worker.\n"
+		   "# TYPE qrtxd_queue_depth gauge\nqrtxd_queue_depth %zu\n", queue_depth());
+	fprintf(f, "# HELP qrtxd_stage_seconds Time jobs spent in each state.\n"
+		   "# TYPE qrtxd_stage_seconds histogram\n");
+	for (int s2 = 0; s2 < QRTX_JOB_NSTATES; s2++) {
+		char lab[64];
+
+		if (qrtx_job_state_final((enum qrtx_job_state)s2))
+			continue;
+		snprintf(lab, sizeof(lab), "state=\"%s\"",
+			 qrtx_job_state_name((enum qrtx_job_state)s2));
+		prom_hist(f, "qrtxd_stage_seconds", lab, &d.stage[s2]);
+	}
+	fprintf(f, "# HELP qrtxd_execution_seconds Time jobs spent Executing.\n"
+		   "# TYPE qrtxd_execution_seconds histogram\n");
+	prom_hist(f, "qrtxd_execution_seconds", "", &d.stage[QRTX_JOB_EXECUTING]);
+	fprintf(f, "# HELP qrtxd_job_seconds Submission to end.\n"
+		   "# TYPE qrtxd_job_seconds histogram\n");
+	prom_hist(f, "qrtxd_job_seconds", "", &d.turnaround);
+	if (fclose(f) == 0)
+		rename(tmp, d.metrics_path);
+	else
+		unlink(tmp);
+}
+
 /* --- requests ---------------------------------------------------------- */
 
 static json_t *op_submit(json_t *req, json_t *id, uid_t uid)
@@ -600,6 +732,7 @@ static json_t *op_submit(json_t *req, json_t *id, uid_t uid)
 		return reply_err(id, "PersistError", "%s", msg);
 	}
 	j->submitted_ns = now_ns();
+	j->entered_ns[QRTX_JOB_PENDING] = j->submitted_ns;
 	d.njobs++;
 	d.submitted++;
 	r = reply_ok(id);
@@ -682,8 +815,8 @@ static json_t *handle(uint32_t ci, json_t *req)
 			json_int_t c = json_integer_value(json_object_get(by, n));
 
 			json_object_set_new(by, n, json_integer(c + 1));
-			queued += d.jobs[i].state == QRTX_JOB_PENDING && d.jobs[i].worker < 0;
 		}
+		queued = queue_depth();
 		unsigned int zombies = 0;
 
 		for (unsigned int i = 0; i < d.nworkers; i++) {
@@ -696,6 +829,27 @@ static json_t *handle(uint32_t ci, json_t *req)
 			      "submitted", (json_int_t)d.submitted, "uptime_s",
 			      (double)(now_ns() - d.start_ns) / 1e9);
 		json_object_set_new(s, "zombies", json_integer(zombies));
+		{
+			json_t *fin = json_object(), *stg = json_object();
+			uint64_t ended = 0;
+
+			for (int s2 = 0; s2 < QRTX_JOB_NSTATES; s2++) {
+				const char *n = qrtx_job_state_name((enum qrtx_job_state)s2);
+
+				if (qrtx_job_state_final((enum qrtx_job_state)s2)) {
+					json_object_set_new(fin, n, json_integer((json_int_t)d.finished[s2]));
+					ended += d.finished[s2];
+				} else {
+					json_object_set_new(stg, n, hist_json(&d.stage[s2]));
+				}
+			}
+			json_object_set_new(s, "finished", fin);
+			json_object_set_new(s, "error_ratio",
+					    json_real(ended ? (double)d.finished[QRTX_JOB_FAILED] /
+							      (double)ended : 0.0));
+			json_object_set_new(s, "stage_seconds", stg);
+			json_object_set_new(s, "job_seconds", hist_json(&d.turnaround));
+		}
 		if (uid == 0) {
 			json_t *wl = json_array();
 
@@ -1026,8 +1180,10 @@ static void worker_message(unsigned int wi, json_t *m)
 		return;
 	for (int s = 0; s < QRTX_JOB_NSTATES; s++)
 		if (!strcmp(st, qrtx_job_state_name((enum qrtx_job_state)s)) &&
-		    !qrtx_job_state_final((enum qrtx_job_state)s))
+		    !qrtx_job_state_final((enum qrtx_job_state)s)) {
+			note_move(j, (enum qrtx_job_state)s);
 			j->state = (enum qrtx_job_state)s;
+		}
 	j->sub = QRTX_EXEC_NONE;
 	for (int s = 1; sub && s < QRTX_EXEC_NSUBSTATES; s++)
 		if (!strcmp(sub, qrtx_exec_substate_name((enum qrtx_exec_substate)s)))
@@ -1164,6 +1320,10 @@ static void on_tick(void)
 			       (int)w->pid, KILL_GRACE_NS / 1000000);
 		}
 		kill_worker(i);	/* the recovery loop */
+	}
+	if (now >= d.metrics_next_ns) {
+		write_metrics();
+		d.metrics_next_ns = now + 5ull * 1000000000ull;
 	}
 	/* Aging changes ranks over time. */
 	schedule();
@@ -1305,7 +1465,7 @@ static int recover(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: qrtxd [--socket PATH] [--state-dir DIR] [--workers N]\n"
+		"usage: qrtxd [--socket PATH] [--state-dir DIR] [--workers N] [--metrics FILE]\n"
 		"\n"
 		"Run QRTX jobs for the clients of a Unix socket (see 'qrtx submit').\n"
 		"Stays in the foreground; SIGTERM or SIGINT stop it.\n"
@@ -1317,6 +1477,8 @@ static void usage(FILE *f)
 		"                    'qrtx run': $QRTX_STATE_DIR, /var/lib/qrtx for root,\n"
 		"                    else $XDG_STATE_HOME/qrtx or ~/.local/state/qrtx)\n"
 		"  --workers N       worker processes (default 2, at most %d)\n"
+		"  --metrics FILE    where to write the metrics in Prometheus text format\n"
+		"                    every 5 s (default <state dir>/qrtxd.prom; '-': none)\n"
 		"  -h, --help        show this help\n"
 		"\n"
 		"Exit status: 0 stopped by a signal, 1 could not start, 2 bad usage.\n",
@@ -1373,6 +1535,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1402,6 +1565,9 @@ int main(int argc, char **argv)
 			d.nworkers = (unsigned int)n;
 			break;
 		}
+		case 'm':
+			d.metrics_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1422,6 +1588,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.state_opt = state_dir;
+	if (d.metrics_path && !strcmp(d.metrics_path, "-")) {
+		d.metrics_path = NULL;
+	} else if (!d.metrics_path) {
+		/* next to circuit_fs/ */
+		static char mp[4200];
+		const char *sd = qrtx_store_dir(d.store), *slash = strrchr(sd, '/');
+
+		snprintf(mp, sizeof(mp), "%.*s/qrtxd.prom", slash ? (int)(slash - sd) : 1,
+			 slash ? sd : ".");
+		d.metrics_path = mp;
+	}
 	snprintf(d.state_dir, sizeof(d.state_dir), "%s", qrtx_store_dir(d.store));
 	if (!d.socket_path) {
 		if (!state_dir) {
@@ -1545,6 +1722,7 @@ int main(int argc, char **argv)
 		io_uring_cq_advance(&d.ring, seen);
 	}
 
+	write_metrics();
 	logmsg("stopping");
 	for (unsigned int i = 0; i < d.nworkers; i++) {
 		if (!d.workers[i].pid)

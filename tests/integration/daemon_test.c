@@ -818,8 +818,31 @@ int main(int argc, char **argv)
 		test_concurrency(quick ? 25 : 500, !quick);
 	}
 	ok(!qrtx_client_stats(c, &st, &re), "the daemon is still up after all of it");
+	{
+		json_t *ex = json_object_get(json_object_get(st, "stage_seconds"), "Executing");
+		json_t *fin = json_object_get(st, "finished");
+
+		ok(json_integer_value(json_object_get(ex, "count")) > 0 &&
+		   json_integer_value(json_object_get(fin, "Completed")) > 0 &&
+		   json_object_get(st, "error_ratio"),
+		   "stats: per-stage latency histograms, finished counts, error ratio");
+	}
 	json_decref(st);
 	qrtx_client_close(c);
+	stop_daemon();
+	{
+		char path[400], *m;
+
+		snprintf(path, sizeof(path), "%s/qrtxd.prom", dir);
+		m = read_text(path);
+		ok(m && strstr(m, "# TYPE qrtxd_stage_seconds histogram") &&
+		   strstr(m, "qrtxd_jobs_submitted_total ") &&
+		   strstr(m, "qrtxd_execution_seconds_bucket{le=\"+Inf\"}") &&
+		   strstr(m, "qrtxd_jobs_finished_total{state=\"Completed\"}") &&
+		   strstr(m, "qrtxd_queue_depth ") && strstr(m, "qrtxd_executor_error_ratio "),
+		   "metrics in Prometheus text format in <state dir>/qrtxd.prom");
+		free(m);
+	}
 	test_priority(argv[1]);
 	test_restart(argv[1]);
 	{
