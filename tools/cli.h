@@ -27,6 +27,8 @@ void qrtx_cli_stats_usage(FILE *f);
 
 /* A live view of qrtxd (tools/top.c). */
 int qrtx_cli_top(int argc, char **argv);
+int qrtx_cli_gc(int argc, char **argv);
+void qrtx_cli_gc_usage(FILE *f);
 void qrtx_cli_top_usage(FILE *f);
 
 #endif

@@ -180,6 +180,27 @@ void qrtx_cli_stats_usage(FILE *f)
 		EXIT_TEXT_COMMON);
 }
 
+void qrtx_cli_gc_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: qrtx gc [--older-than DAYS] [--keep N] [--dry-run] [OPTIONS]\n"
+		"\n"
+		"Remove the artifacts (circuit_fs/<job_id>/) of your finished jobs (all\n"
+		"jobs for root) that ended more than DAYS ago, and of all but the newest\n"
+		"N finished ones. Jobs still waiting or running are never touched. The\n"
+		"daemon also applies its own policy hourly (qrtxd --keep-days, --keep-jobs).\n"
+		"\n"
+		"Options:\n"
+		"  --older-than DAYS      remove jobs that ended more than DAYS ago\n"
+		"  --keep N               keep only the newest N finished jobs\n"
+		"  --dry-run              list what would go, remove nothing\n"
+		SOCKET_TEXT
+		"  --json                 print the response's list of removed job ids\n"
+		"  -h, --help             show this help\n"
+		"\n"
+		EXIT_TEXT_COMMON);
+}
+
 /* ---- common ---- */
 
 struct common {
@@ -328,7 +349,7 @@ static int report_unfinished(const char *job_id, const json_t *job)
 typedef int (*opt_handler)(const struct common *cm, int c, const char *arg, void *ctx);
 
 enum { O_SOCKET = 256, O_JSON, O_SHOTS, O_SEED, O_PREC, O_PRIO, O_TIMEOUT, O_OBS,
-       O_EXACT, O_WAIT, O_STATE };
+       O_EXACT, O_WAIT, O_STATE, O_OLDER, O_KEEP, O_DRY };
 
 static int parse_common(struct common *cm, int argc, char **argv,
 			const struct option *extra, size_t nextra, opt_handler handle,
@@ -1107,6 +1128,93 @@ int qrtx_cli_stats(int argc, char **argv)
 		printf("%-14s %.0fs\n", "uptime:", json_number_value(v));
 out:
 	json_decref(stats);
+	qrtx_client_close(c);
+	return rc;
+}
+
+struct gc_args {
+	double older_days;
+	long keep;
+	bool dry;
+};
+
+static int gc_opt(const struct common *cm, int c, const char *arg, void *ctx)
+{
+	struct gc_args *g = ctx;
+	char *end;
+	double v;
+
+	if (c == O_DRY) {
+		g->dry = true;
+		return 0;
+	}
+	v = strtod(arg, &end);
+	if (*end || !*arg || v < 0 || (c == O_KEEP && v != (double)(long)v)) {
+		fprintf(stderr, "qrtx %s: --%s needs %s >= 0, not '%s'\n", cm->verb,
+			c == O_KEEP ? "keep" : "older-than",
+			c == O_KEEP ? "a whole number" : "a number", arg);
+		return EX_USAGE;
+	}
+	if (c == O_KEEP)
+		g->keep = (long)v;
+	else
+		g->older_days = v;
+	return 0;
+}
+
+int qrtx_cli_gc(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "older-than", required_argument, NULL, O_OLDER },
+		{ "keep", required_argument, NULL, O_KEEP },
+		{ "dry-run", no_argument, NULL, O_DRY },
+	};
+	struct common cm = { .verb = "gc" };
+	struct gc_args g = { -1, -1, false };
+	struct qrtx_reply_error e;
+	struct qrtx_client *c = NULL;
+	json_t *args, *resp = NULL, *removed, *id;
+	size_t i;
+	int pos, rc, ret;
+
+	pos = parse_common(&cm, argc, argv, extra, 3, gc_opt, &g, 0, 0);
+	if (pos == -1) {
+		qrtx_cli_gc_usage(stdout);
+		return EX_OK;
+	}
+	if (pos < 0)
+		return EX_USAGE;
+	if (g.older_days < 0 && g.keep < 0) {
+		fprintf(stderr, "qrtx gc: say what to remove: --older-than DAYS, --keep N or "
+			"both (see 'qrtx gc --help')\n");
+		return EX_USAGE;
+	}
+	rc = open_client(&cm, &c);
+	if (rc)
+		return rc;
+	args = json_object();
+	if (g.older_days >= 0)
+		json_object_set_new(args, "max_age_s", json_real(g.older_days * 86400.0));
+	if (g.keep >= 0)
+		json_object_set_new(args, "max_jobs", json_integer(g.keep));
+	if (g.dry)
+		json_object_set_new(args, "dry_run", json_true());
+	ret = qrtx_client_call(c, "gc", args, &resp, &e);
+	json_decref(args);
+	if (ret) {
+		rc = report(&cm, ret, &e);
+	} else {
+		removed = json_object_get(resp, "removed");
+		if (cm.json) {
+			print_json(removed);
+		} else {
+			json_array_foreach(removed, i, id)
+				printf("%s\n", json_string_value(id));
+			printf("%s %zu finished job%s\n", g.dry ? "would remove" : "removed",
+			       json_array_size(removed), json_array_size(removed) == 1 ? "" : "s");
+		}
+	}
+	json_decref(resp);
 	qrtx_client_close(c);
 	return rc;
 }

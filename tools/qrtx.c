@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"  list            list your jobs (--state STATE: those in one state)\n"
 		"  stats           show qrtxd's counters\n"
 		"  top             a live view of qrtxd: counters, pools, unfinished jobs\n"
+		"  gc              remove the artifacts of old finished jobs\n"
 		"  These take --socket PATH (default: $QRTX_SOCKET, /run/qrtx/qrtxd.sock\n"
 		"  for root, else <state dir>/qrtxd.sock) and --json.\n"
 		"\n"
@@ -130,6 +131,7 @@ static const struct {
 	{ "list", qrtx_cli_list },
 	{ "stats", qrtx_cli_stats },
 	{ "top", qrtx_cli_top },
+	{ "gc", qrtx_cli_gc },
 };
 
 int main(int argc, char **argv)

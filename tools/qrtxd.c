@@ -94,6 +94,7 @@ struct job {
 	double timeout_s;		/* 0: none; counted from submission */
 	unsigned int attempts;		/* runs started, persisted */
 	uint64_t entered_ns[QRTX_JOB_NSTATES];	/* as the daemon saw the moves */
+	bool gone;			/* removed by gc: its record stays, unseen */
 };
 
 /* Latency histograms, Prometheus style: cumulative counts of
@@ -160,6 +161,9 @@ static struct {
 	/* observability */
 	const char *metrics_path;
 	uint64_t metrics_next_ns;
+	double keep_days;		/* retention: finished jobs kept this long */
+	long keep_jobs;			/* and at most this many */
+	uint64_t gc_next_ns;
 	uint64_t finished[QRTX_JOB_NSTATES];	/* jobs ended in each final state */
 	struct hist stage[QRTX_JOB_NSTATES];	/* time spent in each state */
 	struct hist turnaround;			/* submission to end */
@@ -539,9 +543,68 @@ static void schedule(void)
 static long find_job(const char *id, uid_t uid)
 {
 	for (size_t i = 0; id && i < d.njobs; i++)
-		if (!strcmp(d.jobs[i].id, id) && (uid == 0 || d.jobs[i].uid == uid))
+		if (!d.jobs[i].gone && !strcmp(d.jobs[i].id, id) &&
+		    (uid == 0 || d.jobs[i].uid == uid))
 			return (long)i;
 	return -1;
+}
+
+/* Remove a finished job's directory: its known files, then itself. */
+static int remove_job_dir(const struct job *j)
+{
+	static const char *const files[] = { "input.job.json", "compiled.aqo.json",
+					     "compiled.qasm", "results.json", "meta.json",
+					     "attempts" };
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		qrtx_store_path(d.store, j->id, files[i], path, sizeof(path));
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+	}
+	qrtx_store_path(d.store, j->id, NULL, path, sizeof(path));
+	return rmdir(path) && errno != ENOENT ? -errno : 0;
+}
+
+/*
+ * Retention: of the finished jobs uid may see (all for root), remove
+ * those that ended more than max_age_s ago (< 0: no age limit), then the
+ * oldest beyond the newest max_jobs (< 0: no count limit). Returns the
+ * ids removed (or that would be, when dry), NULL on no memory.
+ */
+static json_t *gc_jobs(uid_t uid, double max_age_s, long max_jobs, bool dry)
+{
+	json_t *removed = json_array();
+	uint64_t now = now_ns();
+	long kept = 0;
+
+	if (!removed)
+		return NULL;
+	/* Newest first: d.jobs is in submission order. */
+	for (size_t k = d.njobs; k-- > 0;) {
+		struct job *j = &d.jobs[k];
+		bool old;
+
+		if (j->gone || !qrtx_job_state_final(j->state) || j->worker >= 0 ||
+		    (uid != 0 && j->uid != uid))
+			continue;
+		old = max_age_s >= 0 && (double)(now - j->finished_ns) / 1e9 > max_age_s;
+		if (!old && (max_jobs < 0 || kept < max_jobs)) {
+			kept++;
+			continue;
+		}
+		if (!dry) {
+			int ret = remove_job_dir(j);
+
+			if (ret) {
+				logmsg("gc: cannot remove job %s: %s", j->id, strerror(-ret));
+				continue;
+			}
+			j->gone = true;
+		}
+		json_array_append_new(removed, json_string(j->id));
+	}
+	return removed;
 }
 
 static int write_final_meta(const struct job *j)
@@ -798,7 +861,7 @@ static json_t *handle(uint32_t ci, json_t *req)
 		json_t *jobs = json_array();
 
 		for (size_t i = 0; i < d.njobs; i++)
-			if ((uid == 0 || d.jobs[i].uid == uid) &&
+			if (!d.jobs[i].gone && (uid == 0 || d.jobs[i].uid == uid) &&
 			    (!st || !strcmp(st, qrtx_job_state_name(d.jobs[i].state))))
 				json_array_append_new(jobs, job_json(&d.jobs[i]));
 		r = reply_ok(id);
@@ -814,7 +877,8 @@ static json_t *handle(uint32_t ci, json_t *req)
 			const char *n = qrtx_job_state_name(d.jobs[i].state);
 			json_int_t c = json_integer_value(json_object_get(by, n));
 
-			json_object_set_new(by, n, json_integer(c + 1));
+			if (!d.jobs[i].gone)
+				json_object_set_new(by, n, json_integer(c + 1));
 		}
 		queued = queue_depth();
 		unsigned int zombies = 0;
@@ -867,6 +931,26 @@ static json_t *handle(uint32_t ci, json_t *req)
 		}
 		r = reply_ok(id);
 		json_object_set_new(r, "stats", s);
+		return r;
+	}
+	if (!strcmp(op, "gc")) {
+		json_t *a = json_object_get(req, "max_age_s"), *n = json_object_get(req, "max_jobs");
+		json_t *removed;
+
+		if ((a && (!json_is_number(a) || json_number_value(a) < 0)) ||
+		    (n && (!json_is_integer(n) || json_integer_value(n) < 0)))
+			return reply_err(id, QRTX_PROTO_ERR_PROTOCOL,
+					 "gc takes \"max_age_s\" >= 0 and \"max_jobs\" >= 0");
+		if (!a && !n)
+			return reply_err(id, QRTX_PROTO_ERR_PROTOCOL,
+					 "gc needs \"max_age_s\", \"max_jobs\" or both");
+		removed = gc_jobs(uid, a ? json_number_value(a) : -1.0,
+				  n ? (long)json_integer_value(n) : -1,
+				  json_is_true(json_object_get(req, "dry_run")));
+		if (!removed)
+			return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
+		r = reply_ok(id);
+		json_object_set_new(r, "removed", removed);
 		return r;
 	}
 	if (strcmp(op, "status") && strcmp(op, "wait") && strcmp(op, "result") &&
@@ -1325,6 +1409,14 @@ static void on_tick(void)
 		write_metrics();
 		d.metrics_next_ns = now + 5ull * 1000000000ull;
 	}
+	if (now >= d.gc_next_ns) {
+		json_t *removed = gc_jobs(0, d.keep_days * 86400.0, d.keep_jobs, false);
+
+		if (json_array_size(removed))
+			logmsg("retention: removed %zu finished jobs", json_array_size(removed));
+		json_decref(removed);
+		d.gc_next_ns = now + 3600ull * 1000000000ull;
+	}
 	/* Aging changes ranks over time. */
 	schedule();
 	sqe = sqe_get();
@@ -1466,6 +1558,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: qrtxd [--socket PATH] [--state-dir DIR] [--workers N] [--metrics FILE]\n"
+		"             [--keep-days D] [--keep-jobs N]\n"
 		"\n"
 		"Run QRTX jobs for the clients of a Unix socket (see 'qrtx submit').\n"
 		"Stays in the foreground; SIGTERM or SIGINT stop it.\n"
@@ -1479,6 +1572,9 @@ static void usage(FILE *f)
 		"  --workers N       worker processes (default 2, at most %d)\n"
 		"  --metrics FILE    where to write the metrics in Prometheus text format\n"
 		"                    every 5 s (default <state dir>/qrtxd.prom; '-': none)\n"
+		"  --keep-days D     retention: finished jobs' artifacts are removed D days\n"
+		"                    after they end (default 30; checked hourly)\n"
+		"  --keep-jobs N     and beyond the newest N finished jobs (default 100000)\n"
 		"  -h, --help        show this help\n"
 		"\n"
 		"Exit status: 0 stopped by a signal, 1 could not start, 2 bad usage.\n",
@@ -1536,6 +1632,8 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "keep-days", required_argument, NULL, 'k' },
+		{ "keep-jobs", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1546,6 +1644,8 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	d.nworkers = 2;
+	d.keep_days = 30;
+	d.keep_jobs = 100000;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -1568,6 +1668,22 @@ int main(int argc, char **argv)
 		case 'm':
 			d.metrics_path = optarg;
 			break;
+		case 'k':
+		case 'n': {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (*end || !*optarg || v < 0) {
+				fprintf(stderr, "qrtxd: --%s needs a number >= 0\n",
+					c == 'k' ? "keep-days" : "keep-jobs");
+				return 2;
+			}
+			if (c == 'k')
+				d.keep_days = v;
+			else
+				d.keep_jobs = (long)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -758,6 +758,55 @@ static void test_concurrency(int per_client, bool check_rss)
 		   rss0, rss1, CLIENTS * per_client);
 }
 
+static size_t count_finished(struct qrtx_client *c)
+{
+	struct qrtx_reply_error re = { 0 };
+	json_t *jobs = NULL, *j;
+	size_t i, n = 0;
+
+	qrtx_client_list(c, NULL, &jobs, &re);
+	json_array_foreach(jobs, i, j) {
+		const char *st = state_of(j);
+
+		n += !strcmp(st, "Completed") || !strcmp(st, "Failed") ||
+		     !strcmp(st, "Cancelled") || !strcmp(st, "Timeout");
+	}
+	json_decref(jobs);
+	return n;
+}
+
+/* Retention by hand: a dry run removes nothing, then all but 2 go. */
+static void test_gc(struct qrtx_client *c)
+{
+	struct qrtx_reply_error re = { 0 };
+	size_t before = count_finished(c), after;
+	json_t *args = json_pack("{s:i, s:b}", "max_jobs", 2, "dry_run", 1), *r = NULL, *job;
+	const char *gone;
+	char path[600];
+	struct stat sb;
+
+	qrtx_client_call(c, "gc", args, &r, &re);
+	json_decref(args);
+	ok(json_array_size(json_object_get(r, "removed")) == before - 2 &&
+	   count_finished(c) == before, "gc --dry-run lists %zu of %zu finished jobs, removes "
+	   "none", json_array_size(json_object_get(r, "removed")), before);
+	json_decref(r);
+	args = json_pack("{s:i}", "max_jobs", 2);
+	r = NULL;
+	qrtx_client_call(c, "gc", args, &r, &re);
+	json_decref(args);
+	after = count_finished(c);
+	gone = json_string_value(json_array_get(json_object_get(r, "removed"), 0));
+	snprintf(path, sizeof(path), "%s/circuit_fs/%s", dir, gone ? gone : "?");
+	job = NULL;
+	ok(after == 2 && gone && stat(path, &sb) && errno == ENOENT &&
+	   qrtx_client_status(c, gone, &job, &re) == -EPROTO && !strcmp(re.category, "NotFound"),
+	   "gc keeping 2: %zu finished jobs left, a removed one's directory and record are gone",
+	   after);
+	json_decref(job);
+	json_decref(r);
+}
+
 static void test_priority(const char *qrtxd)
 {
 	struct qrtx_reply_error re = { 0 };
@@ -828,6 +877,7 @@ int main(int argc, char **argv)
 		   "stats: per-stage latency histograms, finished counts, error ratio");
 	}
 	json_decref(st);
+	test_gc(c);
 	qrtx_client_close(c);
 	stop_daemon();
 	{
