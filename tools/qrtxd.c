@@ -77,6 +77,11 @@ struct conn {
 	unsigned char rbuf[RECV_CHUNK];
 	struct outbuf *out, *out_tail;
 	bool sending, close_after_send, closing;
+	/* Ring operations not yet completed: the slot (its buffers) is not
+	 * reused until they are, and a closed connection's unsent output
+	 * waits in limbo for its send to complete. */
+	unsigned int inflight;
+	struct outbuf *limbo;
 };
 
 struct job {
@@ -144,7 +149,7 @@ static struct {
 	struct qrtx_store *store;
 	const char *state_opt;		/* --state-dir as given (NULL: default) */
 	char state_dir[4096];		/* the store's circuit_fs, for logs */
-	struct conn *conns;
+	struct conn **conns;		/* each allocated once: ring ops point into it */
 	size_t nconns;
 	struct job *jobs;
 	size_t njobs, jobs_cap;
@@ -469,7 +474,7 @@ static void finish_job(size_t ji)
 			i++;
 			continue;
 		}
-		if (d.conns[w->conn].fd >= 0 && d.conns[w->conn].gen == w->gen) {
+		if (d.conns[w->conn]->fd >= 0 && d.conns[w->conn]->gen == w->gen) {
 			json_t *r = reply_ok(w->id);
 
 			json_object_set_new(r, "job", job_json(&d.jobs[ji]));
@@ -778,9 +783,10 @@ static json_t *op_submit(json_t *req, json_t *id, uid_t uid)
 	qrtx_job_spec_free(spec);
 
 	/* Durable before acknowledged. */
-	input = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:O, s:I}", "format", "qrtx-job",
+	input = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o, s:I}", "format", "qrtx-job",
 			  "version", 1, "source", "kind", format, "file", name, "text", source,
-			  "options", options ? options : json_object(), "uid", (json_int_t)uid);
+			  "options", options ? json_incref(options) : json_object(),
+			  "uid", (json_int_t)uid);
 	text = input ? json_dumps(input, JSON_COMPACT) : NULL;
 	json_decref(input);
 	ret = text ? qrtx_store_new_job(d.store, j->id, &err) : -ENOMEM;
@@ -838,7 +844,7 @@ static json_t *handle(uint32_t ci, json_t *req)
 	const char *op = json_string_value(json_object_get(req, "op"));
 	const char *jid = json_string_value(json_object_get(req, "job_id"));
 	json_t *v = json_object_get(req, "v");
-	uid_t uid = d.conns[ci].uid;
+	uid_t uid = d.conns[ci]->uid;
 	long ji;
 
 	if (!json_is_integer(id))
@@ -1005,7 +1011,7 @@ static json_t *handle(uint32_t ci, json_t *req)
 		}
 		w = &d.waiters[d.nwaiters++];
 		w->conn = ci;
-		w->gen = d.conns[ci].gen;
+		w->gen = d.conns[ci]->gen;
 		w->id = json_incref(id);
 		w->job = (size_t)ji;
 		w->deadline_ns = ms >= 0 ? now_ns() + (uint64_t)ms * 1000000ull : 0;
@@ -1022,16 +1028,17 @@ static json_t *handle(uint32_t ci, json_t *req)
 
 static void arm_recv(uint32_t ci)
 {
-	struct conn *c = &d.conns[ci];
+	struct conn *c = d.conns[ci];
 	struct io_uring_sqe *sqe = sqe_get();
 
 	io_uring_prep_recv(sqe, c->fd, c->rbuf, sizeof(c->rbuf), 0);
 	io_uring_sqe_set_data64(sqe, ud(UD_RECV, ci, c->gen));
+	c->inflight++;
 }
 
 static void arm_send(uint32_t ci)
 {
-	struct conn *c = &d.conns[ci];
+	struct conn *c = d.conns[ci];
 	struct io_uring_sqe *sqe;
 
 	if (c->sending || !c->out)
@@ -1041,11 +1048,12 @@ static void arm_send(uint32_t ci)
 			   MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, ud(UD_SEND, ci, c->gen));
 	c->sending = true;
+	c->inflight++;
 }
 
 static void conn_send(uint32_t ci, json_t *msg)
 {
-	struct conn *c = &d.conns[ci];
+	struct conn *c = d.conns[ci];
 	struct outbuf *b = calloc(1, sizeof(*b));
 
 	if (!b || qrtx_proto_encode(msg, &b->data, &b->len)) {
@@ -1065,16 +1073,23 @@ static void conn_send(uint32_t ci, json_t *msg)
 
 static void conn_close(uint32_t ci)
 {
-	struct conn *c = &d.conns[ci];
+	struct conn *c = d.conns[ci];
 
 	if (c->fd < 0)
 		return;
+	/* Ends the receive still pending on it (the ring holds the file). */
+	shutdown(c->fd, SHUT_RDWR);
 	close(c->fd);
 	c->fd = -1;
 	c->gen++;
 	free(c->in);
 	c->in = NULL;
 	c->inlen = c->incap = 0;
+	if (c->sending) {
+		/* The kernel may still read the buffer being sent. */
+		c->limbo = c->out;
+		c->out = NULL;
+	}
 	while (c->out) {
 		struct outbuf *n = c->out->next;
 
@@ -1097,7 +1112,7 @@ static void conn_close(uint32_t ci)
 /* Take the whole frames at the head of the input. */
 static void conn_input(uint32_t ci)
 {
-	struct conn *c = &d.conns[ci];
+	struct conn *c = d.conns[ci];
 	size_t off = 0;
 
 	while (!c->close_after_send) {
@@ -1134,7 +1149,7 @@ static void conn_input(uint32_t ci)
 
 static void on_recv(uint32_t ci, int res)
 {
-	struct conn *c = &d.conns[ci];
+	struct conn *c = d.conns[ci];
 
 	if (res <= 0) {
 		conn_close(ci);
@@ -1167,7 +1182,7 @@ static void on_recv(uint32_t ci, int res)
 
 static void on_send(uint32_t ci, int res)
 {
-	struct conn *c = &d.conns[ci];
+	struct conn *c = d.conns[ci];
 	struct outbuf *b = c->out;
 
 	c->sending = false;
@@ -1189,6 +1204,32 @@ static void on_send(uint32_t ci, int res)
 		conn_close(ci);
 }
 
+/* A ring operation of connection ci completed. */
+static void conn_done(uint32_t ci, enum ud_kind k, uint32_t gen, int res)
+{
+	struct conn *c = d.conns[ci];
+
+	c->inflight--;
+	if (c->fd >= 0 && (c->gen & 0xffffff) == gen) {
+		if (k == UD_RECV)
+			on_recv(ci, res);
+		else
+			on_send(ci, res);
+		return;
+	}
+	if (k == UD_SEND)
+		c->sending = false;
+	if (!c->inflight) {
+		while (c->limbo) {
+			struct outbuf *n = c->limbo->next;
+
+			free(c->limbo->data);
+			free(c->limbo);
+			c->limbo = n;
+		}
+	}
+}
+
 static void on_accept(int fd)
 {
 	struct ucred cred;
@@ -1197,29 +1238,34 @@ static void on_accept(int fd)
 
 	if (fd < 0)
 		return;
-	while (ci < d.nconns && d.conns[ci].fd >= 0)
+	while (ci < d.nconns && (d.conns[ci]->fd >= 0 || d.conns[ci]->inflight))
 		ci++;
 	if (ci == d.nconns) {
 		size_t n = d.nconns ? 2 * d.nconns : 64;
-		struct conn *nc = realloc(d.conns, n * sizeof(*nc));
+		struct conn **nc = realloc(d.conns, n * sizeof(*nc));
 
 		if (!nc) {
 			close(fd);
 			return;
 		}
-		for (size_t i = d.nconns; i < n; i++) {
-			memset(&nc[i], 0, sizeof(nc[i]));
-			nc[i].fd = -1;
-		}
 		d.conns = nc;
+		for (size_t i = d.nconns; i < n; i++) {
+			nc[i] = calloc(1, sizeof(**nc));
+			if (!nc[i]) {
+				d.nconns = i;
+				close(fd);
+				return;
+			}
+			nc[i]->fd = -1;
+		}
 		d.nconns = n;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
 		close(fd);
 		return;
 	}
-	d.conns[ci].fd = fd;
-	d.conns[ci].uid = cred.uid;
+	d.conns[ci]->fd = fd;
+	d.conns[ci]->uid = cred.uid;
 	arm_recv(ci);
 }
 
@@ -1369,7 +1415,7 @@ static void on_tick(void)
 			i++;
 			continue;
 		}
-		if (d.conns[w->conn].fd >= 0 && d.conns[w->conn].gen == w->gen) {
+		if (d.conns[w->conn]->fd >= 0 && d.conns[w->conn]->gen == w->gen) {
 			json_t *r = reply_ok(w->id);
 
 			json_object_set_new(r, "job", job_json(&d.jobs[w->job]));
@@ -1810,14 +1856,9 @@ int main(int argc, char **argv)
 				break;
 			}
 			case UD_RECV:
-				if (idx < d.nconns && d.conns[idx].fd >= 0 &&
-				    (d.conns[idx].gen & 0xffffff) == gen)
-					on_recv(idx, res);
-				break;
 			case UD_SEND:
-				if (idx < d.nconns && d.conns[idx].fd >= 0 &&
-				    (d.conns[idx].gen & 0xffffff) == gen)
-					on_send(idx, res);
+				if (idx < d.nconns)
+					conn_done(idx, k, gen, res);
 				break;
 			case UD_WRECV:
 				if ((d.workers[idx].gen & 0xffffff) == gen && d.workers[idx].pid)
@@ -1848,8 +1889,20 @@ int main(int argc, char **argv)
 	}
 	unlink(d.socket_path);
 	io_uring_queue_exit(&d.ring);
-	for (size_t i = 0; i < d.nconns; i++)
+	for (size_t i = 0; i < d.nconns; i++) {
+		struct conn *c = d.conns[i];
+
 		conn_close((uint32_t)i);
+		/* The ring is gone: nothing reads these any more. */
+		while (c->limbo) {
+			struct outbuf *n = c->limbo->next;
+
+			free(c->limbo->data);
+			free(c->limbo);
+			c->limbo = n;
+		}
+		free(c);
+	}
 	for (unsigned int i = 0; i < d.nworkers; i++)
 		free(d.workers[i].in);
 	free(d.conns);

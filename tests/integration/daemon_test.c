@@ -95,6 +95,10 @@ static void start_daemon(const char *qrtxd, int workers)
 	exit(1);
 }
 
+/* Daemons stopped by SIGTERM that did not exit 0 (under the sanitizers:
+ * a leak or an error report at exit). */
+static int unclean_stops, stops;
+
 static void stop_daemon(void)
 {
 	int st;
@@ -103,6 +107,9 @@ static void stop_daemon(void)
 		kill(daemon_pid, SIGTERM);
 		waitpid(daemon_pid, &st, 0);
 		daemon_pid = 0;
+		stops++;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			unclean_stops++;
 	}
 }
 
@@ -904,6 +911,8 @@ int main(int argc, char **argv)
 		test_zombie(faults);
 	}
 	stop_daemon();
+	ok(stops > 0 && !unclean_stops, "every daemon stopped by SIGTERM exited 0 (%d of %d did "
+	   "not; under the sanitizers that means a leak or an error at exit)", unclean_stops, stops);
 	printf("1..%d\n", ntest);
 	if (nfailed) {
 		printf("# kept for a look: %s (qrtxd.log, circuit_fs/)\n", dir);
