@@ -3,11 +3,15 @@
 #define QRTX_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 int qrtx_cli_run(int argc, char **argv);
 void qrtx_cli_run_usage(FILE *f);
 void qrtx_cli_print_bar(double f, bool tty);
+/* A whole input file (pipes too), NUL-terminated; NULL with -errno. */
+char *qrtx_cli_read_file(const char *path, size_t *len, int *err);
+bool qrtx_cli_is_json(const char *path, const char *text);
 
 /* Jobs run by qrtxd (tools/jobs.c). argv[0] is the verb. */
 int qrtx_cli_submit(int argc, char **argv);

@@ -660,61 +660,6 @@ static int submit_opt(const struct common *cm, int c, const char *arg, void *ctx
 	return 0;
 }
 
-/* The whole file, read to its end (so pipes work too), NUL-terminated. */
-static char *read_file(const char *path, size_t *len, int *err)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = 0, cap = 0;
-	char *buf = NULL;
-
-	if (!f) {
-		*err = -errno;
-		return NULL;
-	}
-	for (;;) {
-		size_t r;
-
-		if (cap - n < 2) {
-			size_t ncap = cap ? cap * 2 : 65536;
-			char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
-
-			if (!nb) {
-				*err = -ENOMEM;
-				goto fail;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		*err = errno ? -errno : -EIO;
-		goto fail;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	fclose(f);
-	free(buf);
-	return NULL;
-}
-
-static bool is_json(const char *path, const char *text)
-{
-	size_t n = strlen(path);
-
-	if (n >= 5 && !strcmp(path + n - 5, ".json"))
-		return true;
-	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
-		text++;
-	return *text == '{';
-}
-
 static json_t *submit_options(const struct submit_args *a)
 {
 	json_t *o = json_object(), *obs;
@@ -778,7 +723,7 @@ int qrtx_cli_submit(int argc, char **argv)
 	if (pos < 0)
 		return EX_USAGE;
 	file = argv[pos];
-	text = read_file(file, &len, &ret);
+	text = qrtx_cli_read_file(file, &len, &ret);
 	if (!text) {
 		fprintf(stderr, "qrtx submit: %s: %s\n", file, strerror(-ret));
 		return ret == -ENOMEM ? EX_FAIL : EX_INPUT;
@@ -797,7 +742,7 @@ int qrtx_cli_submit(int argc, char **argv)
 	rc = open_client(&cm, &c);
 	if (rc)
 		goto out;
-	ret = qrtx_client_submit(c, is_json(file, text) ? "json" : "qasm", file, text,
+	ret = qrtx_client_submit(c, qrtx_cli_is_json(file, text) ? "json" : "qasm", file, text,
 				 json_object_size(opts) ? opts : NULL, job_id, &e);
 	if (ret) {
 		/* A file that is not UTF-8 is refused here, before it is sent. */

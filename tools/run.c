@@ -81,33 +81,52 @@ static void show_progress(void *arg, double f)
 	fflush(stderr);
 }
 
-static char *read_file(const char *path, size_t *len, int *err)
+/* The whole file, read to its end (so pipes work too), NUL-terminated. */
+char *qrtx_cli_read_file(const char *path, size_t *len, int *err)
 {
 	FILE *f = fopen(path, "rb");
+	size_t n = 0, cap = 0;
 	char *buf = NULL;
-	long n;
 
 	if (!f) {
 		*err = -errno;
 		return NULL;
 	}
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		*err = -EIO;
-	} else if (!(buf = malloc((size_t)n + 1))) {
-		*err = -ENOMEM;
-	} else if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		*err = -EIO;
-		free(buf);
-		buf = NULL;
-	} else {
-		buf[n] = '\0';
-		*len = (size_t)n;
+	for (;;) {
+		size_t r;
+
+		if (cap - n < 2) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
+
+			if (!nb) {
+				*err = -ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		*err = errno ? -errno : -EIO;
+		goto fail;
 	}
 	fclose(f);
+	buf[n] = '\0';
+	*len = n;
 	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
 }
 
-static bool is_json(const char *path, const char *text)
+/* A JSON graph by its name, else by its first character. */
+bool qrtx_cli_is_json(const char *path, const char *text)
 {
 	const char *dot = strrchr(path, '.');
 
@@ -416,12 +435,12 @@ int qrtx_cli_run(int argc, char **argv)
 	}
 	if (rc)
 		return rc;
-	text = read_file(a.file, &len, &ret);
+	text = qrtx_cli_read_file(a.file, &len, &ret);
 	if (!text) {
 		fprintf(stderr, "qrtx run: %s: %s\n", a.file, strerror(-ret));
 		return 3;
 	}
-	json = is_json(a.file, text);
+	json = qrtx_cli_is_json(a.file, text);
 	job_opts(&a, &jo);
 	ret = qrtx_job_from_source(a.file, text, len, json, &jo, &job, &err);
 	if (!ret && json)
