@@ -554,20 +554,26 @@ static long find_job(const char *id, uid_t uid)
 	return -1;
 }
 
-/* Remove a finished job's directory: its known files, then itself. */
+/* Remove a finished job's directory: every file in it (a worker killed
+ * mid-write leaves its temporary file behind), then itself. */
 static int remove_job_dir(const struct job *j)
 {
-	static const char *const files[] = { "input.job.json", "compiled.aqo.json",
-					     "compiled.qasm", "results.json", "meta.json",
-					     "attempts" };
 	char path[4096];
+	struct dirent *e;
+	DIR *dir;
+	int ret = 0;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		qrtx_store_path(d.store, j->id, files[i], path, sizeof(path));
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
-	}
 	qrtx_store_path(d.store, j->id, NULL, path, sizeof(path));
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(dir)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    unlinkat(dirfd(dir), e->d_name, 0) && errno != ENOENT && !ret)
+			ret = -errno;
+	closedir(dir);
+	if (ret)
+		return ret;
 	return rmdir(path) && errno != ENOENT ? -errno : 0;
 }
 

@@ -798,11 +798,28 @@ static void test_gc(struct qrtx_client *c)
 	   count_finished(c) == before, "gc --dry-run lists %zu of %zu finished jobs, removes "
 	   "none", json_array_size(json_object_get(r, "removed")), before);
 	json_decref(r);
+	/* A worker killed mid-write leaves a temporary file: gc takes it too. */
+	{
+		json_t *jobs = NULL;
+		const char *oldest;
+		FILE *f;
+
+		qrtx_client_list(c, "Completed", &jobs, &re);
+		oldest = json_string_value(json_object_get(json_array_get(jobs, 0), "job_id"));
+		snprintf(path, sizeof(path), "%s/circuit_fs/%s/.results.json.tmp", dir,
+			 oldest ? oldest : "?");
+		f = fopen(path, "w");
+		if (f)
+			fclose(f);
+		json_decref(jobs);
+	}
 	args = json_pack("{s:i}", "max_jobs", 2);
 	r = NULL;
 	qrtx_client_call(c, "gc", args, &r, &re);
 	json_decref(args);
 	after = count_finished(c);
+	ok(stat(path, &sb) && errno == ENOENT, "gc removes a job directory with a stray "
+	   "temporary file in it");
 	gone = json_string_value(json_array_get(json_object_get(r, "removed"), 0));
 	snprintf(path, sizeof(path), "%s/circuit_fs/%s", dir, gone ? gone : "?");
 	job = NULL;
