@@ -182,15 +182,24 @@ static const char *precision_name(enum qrtx_precision p)
 	return p == QRTX_PREC_SINGLE ? "single" : "double";
 }
 
-static int write_json(struct qrtx_store *s, const char *id, const char *name,
-		      json_t *doc, char **keep, struct qrtx_error *err)
+/* An artifact of the job: to the caller's persist hook, else to disk. */
+static int put(const struct qrtx_run_opts *o, struct qrtx_store *s, const char *id,
+	       const char *name, const char *data, struct qrtx_error *err)
+{
+	if (o->persist)
+		return o->persist(o->persist_arg, name, data, strlen(data), err);
+	return qrtx_store_write(s, id, name, data, strlen(data), err);
+}
+
+static int write_json(const struct qrtx_run_opts *o, struct qrtx_store *s, const char *id,
+		      const char *name, json_t *doc, char **keep, struct qrtx_error *err)
 {
 	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	int ret;
 
 	if (!text)
 		return -ENOMEM;
-	ret = qrtx_store_write(s, id, name, text, strlen(text), err);
+	ret = put(o, s, id, name, text, err);
 	if (keep)
 		*keep = text;
 	else
@@ -198,7 +207,8 @@ static int write_json(struct qrtx_store *s, const char *id, const char *name,
 	return ret;
 }
 
-static int write_meta(struct qrtx_store *s, const struct qrtx_job_spec *job,
+static int write_meta(const struct qrtx_run_opts *o, struct qrtx_store *s,
+		      const struct qrtx_job_spec *job,
 		      const struct qrtx_run_result *res, struct qrtx_error *err)
 {
 	json_t *meta = json_object(), *ts = json_object(), *resv = json_object();
@@ -227,7 +237,7 @@ static int write_meta(struct qrtx_store *s, const struct qrtx_job_spec *job,
 				    qrtx_error_category_name(res->js.error.category),
 				    "message", msg));
 	}
-	ret = write_json(s, res->job_id, "meta.json", meta, NULL, err);
+	ret = write_json(o, s, res->job_id, "meta.json", meta, NULL, err);
 	json_decref(meta);
 	return ret;
 }
@@ -263,15 +273,16 @@ static int validate(const struct qrtx_job_spec *job, struct qrtx_error *err)
 	return 0;
 }
 
-static int compile_artifacts(struct qrtx_store *s, const struct qrtx_job_spec *job,
-			     const char *id, struct qrtx_error *err)
+static int compile_artifacts(const struct qrtx_run_opts *o, struct qrtx_store *s,
+			     const struct qrtx_job_spec *job, const char *id,
+			     struct qrtx_error *err)
 {
 	char *aqo = qrtx_circuit_to_aqo_json(job->circuit), *qasm = NULL;
 	int ret;
 
 	if (!aqo)
 		return -ENOMEM;
-	ret = qrtx_store_write(s, id, "compiled.aqo.json", aqo, strlen(aqo), err);
+	ret = put(o, s, id, "compiled.aqo.json", aqo, err);
 	free(aqo);
 	if (ret)
 		return ret;
@@ -282,7 +293,7 @@ static int compile_artifacts(struct qrtx_store *s, const struct qrtx_job_spec *j
 			       "cannot express the circuit as OpenQASM 2.0: %s", strerror(-ret));
 		return ret;
 	}
-	ret = qrtx_store_write(s, id, "compiled.qasm", qasm, strlen(qasm), err);
+	ret = put(o, s, id, "compiled.qasm", qasm, err);
 	free(qasm);
 	return ret;
 }
@@ -358,7 +369,7 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 		goto fail;
 
 	move(opts, &res->js, QRTX_JOB_COMPILING);
-	ret = compile_artifacts(store, job, res->job_id, err);
+	ret = compile_artifacts(opts, store, job, res->job_id, err);
 	if (ret)
 		goto fail;
 
@@ -437,14 +448,14 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 		json_object_set_new(doc, "seed", json_integer((json_int_t)res->seed));
 		json_object_set_new(doc, "clbits", json_integer(job->circuit->nclbits));
 		json_object_set_new(doc, "pubs", pubs);
-		ret = write_json(store, res->job_id, "results.json", doc,
+		ret = write_json(opts, store, res->job_id, "results.json", doc,
 				 &res->results_json, err);
 		json_decref(doc);
 		if (ret)
 			goto fail;
 	}
 	move(opts, &res->js, QRTX_JOB_COMPLETED);
-	ret = write_meta(store, job, res, err);
+	ret = write_meta(opts, store, job, res, err);
 	goto out;
 
 fail:
@@ -456,7 +467,7 @@ fail:
 	if (res->job_id[0]) {
 		struct qrtx_error ignored = { 0 };
 
-		write_meta(store, job, res, &ignored);
+		write_meta(opts, store, job, res, &ignored);
 	}
 out:
 	qrtx_res_close(ledger);

@@ -24,7 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,7 +59,13 @@
 /* Runs of one job a daemon restart may interrupt before it fails. */
 #define MAX_ATTEMPTS 2
 
-enum ud_kind { UD_ACCEPT = 1, UD_RECV, UD_SEND, UD_WRECV, UD_PIDFD, UD_TICK, UD_SIGNAL };
+enum ud_kind { UD_ACCEPT = 1, UD_RECV, UD_SEND, UD_WRECV, UD_PIDFD, UD_TICK, UD_SIGNAL,
+	       UD_PFILE, UD_ALOG };
+
+/* Atomic writes in flight at once; each has two fixed-file slots. */
+#define NPFILES 256
+/* Results kept in memory for the result verb, at most (bytes). */
+#define RESULTS_CACHE (64u << 20)
 
 static inline uint64_t ud(enum ud_kind k, uint32_t idx, uint32_t gen)
 {
@@ -72,6 +82,7 @@ struct conn {
 	int fd;				/* -1: free slot */
 	uint32_t gen;
 	uid_t uid;
+	gid_t gid;
 	unsigned char *in;
 	size_t inlen, incap;
 	unsigned char rbuf[RECV_CHUNK];
@@ -100,6 +111,14 @@ struct job {
 	unsigned int attempts;		/* runs started, persisted */
 	uint64_t entered_ns[QRTX_JOB_NSTATES];	/* as the daemon saw the moves */
 	bool gone;			/* removed by gc: its record stays, unseen */
+	bool acked;			/* its input is durable and the client told */
+	gid_t gid;
+	/* The final state being made durable (its meta.json written): the
+	 * job shows it, and its waits are answered, once that is done. */
+	enum qrtx_job_state ending;	/* QRTX_JOB_PENDING: not ending */
+	char *input;			/* input.job.json until a worker takes it */
+	char *results;			/* results.json, cached (NULL: read it) */
+	unsigned int nptasks;		/* its end's writes in flight */
 };
 
 /* Latency histograms, Prometheus style: cumulative counts of
@@ -126,6 +145,56 @@ struct waiter {
 	json_t *id;			/* the request's id, owned */
 	size_t job;
 	uint64_t deadline_ns;		/* 0: none */
+	bool cancel;			/* a cancel's answer, not a wait's */
+};
+
+/*
+ * One atomic, durable write through the ring, as a chain of linked
+ * operations: open a temporary file into a fixed slot, write, fsync,
+ * close, rename over the final name, then open, fsync and close the
+ * job's directory. Or (mkdir) a job directory made and the directory
+ * holding it synced. A failed operation cancels the rest of its chain.
+ */
+struct pfile {
+	int task;			/* -1: free */
+	bool mkdir;
+	char jdir[QRTX_JOB_ID_MAX];
+	char tmp[QRTX_JOB_ID_MAX + 64], final[QRTX_JOB_ID_MAX + 64];
+	const char *data;		/* owned by the task */
+	size_t len;
+	unsigned int ops;		/* chain operations not completed */
+	unsigned int done;		/* completed, in chain order */
+	int err;			/* first failure (-errno) */
+	bool file_open, dir_open;	/* slots to empty after a failure */
+};
+
+/*
+ * What a job needs written, in phases: a submission makes its directory,
+ * then writes input.job.json; an end writes the artifacts, then
+ * meta.json (last: on restart, a meta.json means the job ended, with
+ * everything it made in place). Writes of one phase run at once, and
+ * their fsyncs meet in the file system's journal commits.
+ */
+enum ptask_kind { PT_SUBMIT, PT_END };
+
+#define PT_MAXFILES 4
+
+struct ptask {
+	bool used;
+	enum ptask_kind kind;
+	size_t job;
+	int phase;
+	unsigned int pending;		/* chains of this phase in flight */
+	bool waiting;			/* in the queue for free pfiles */
+	int err;
+	char what[64];			/* the file that failed */
+	const char *name[PT_MAXFILES];
+	char *text[PT_MAXFILES];	/* phase 0 (end) or 1 (submit) files */
+	unsigned int nfiles;
+	char *meta;			/* end: meta.json */
+	uint32_t conn, gen;		/* submit: the request to answer */
+	json_t *id;
+	bool detached;			/* end: the job shows its state already */
 };
 
 struct worker {
@@ -140,6 +209,8 @@ struct worker {
 	unsigned char *in;
 	size_t inlen, incap;
 	unsigned char rbuf[4096];
+	bool dispatching;		/* waits for its job's run record */
+	uint64_t batch;			/* the run records' batch holding it */
 };
 
 static struct {
@@ -163,6 +234,30 @@ static struct {
 	struct signalfd_siginfo siginfo;
 	bool stop;
 	unsigned int fault_kill_fails;	/* test builds: kills to pretend failed */
+	/* persistence */
+	int cfs_fd;			/* circuit_fs/, for the ring's *at calls */
+	struct pfile pf[NPFILES];
+	unsigned int pf_used;
+	struct ptask *tasks;
+	size_t ntasks;
+	size_t *pwait;			/* tasks waiting for pfiles, in order */
+	size_t npwait, pwait_cap;
+	size_t results_bytes;		/* in the jobs' results caches */
+	/* Run records: <state dir>/qrtxd.attempts, a line "<job_id>" for
+	 * each run started, appended and synced for all the runs a loop
+	 * turn starts at once, before their workers are told. */
+	int alog_fd;
+	char *alog_buf, *alog_wbuf;	/* to write next; being written */
+	size_t alog_len, alog_cap, alog_wlen, alog_wcap;
+	unsigned int alog_ops;		/* operations of the write in flight */
+	int alog_err;
+	uint64_t alog_batch;		/* number of the batch being filled */
+	/* Submitters' credentials for the ring, so that their artifacts are
+	 * theirs (the daemon running as root). */
+	struct { uid_t uid; gid_t gid; int id; } pers[64];
+	unsigned int npers;
+	char alog_path[4200];
+	uint64_t invalid_moves;		/* moves the transition table refuses */
 	/* observability */
 	const char *metrics_path;
 	uint64_t metrics_next_ns;
@@ -205,11 +300,323 @@ static struct io_uring_sqe *sqe_get(void)
 	return sqe;
 }
 
+/* --- persistence through the ring -------------------------------------- */
+
+static void ptask_pfile_done(size_t ti, int err, const char *what);
+static void ptask_run(size_t ti);
+
+/* Room in the submission queue for a whole chain: the kernel ends a
+ * chain at the end of a submission. */
+static void sqe_room(unsigned int n)
+{
+	if (io_uring_sq_space_left(&d.ring) < n)
+		io_uring_submit(&d.ring);
+}
+
+static void chain_sqe(struct io_uring_sqe *sqe, unsigned int pi, unsigned int op, int pers,
+		      bool link, bool fixed)
+{
+	io_uring_sqe_set_data64(sqe, ud(UD_PFILE, pi, op));
+	sqe->personality = (__u16)pers;
+	if (link)
+		sqe->flags |= IOSQE_IO_LINK;
+	if (fixed)
+		sqe->flags |= IOSQE_FIXED_FILE;
+}
+
+/*
+ * The ring's credentials for a submitter: the daemon's with the file
+ * system identity of uid/gid, so that what the ring creates is theirs;
+ * capabilities stay effective, so that their job directory can be made
+ * in the daemon's circuit_fs/. 0 (the daemon's own) unless the daemon
+ * runs as root for another user.
+ */
+static int personality(uid_t uid, gid_t gid)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct c[2];
+	int id;
+
+	if (geteuid() != 0 || uid == 0)
+		return 0;
+	for (unsigned int i = 0; i < d.npers; i++)
+		if (d.pers[i].uid == uid && d.pers[i].gid == gid)
+			return d.pers[i].id;
+	if (d.npers == sizeof(d.pers) / sizeof(d.pers[0]))
+		d.npers = 0;	/* forget the oldest ones; they stay registered */
+	setfsgid(gid);
+	setfsuid(uid);
+	/* Changing the fsuid from 0 dropped the file capabilities. */
+	if (syscall(SYS_capget, &h, c) == 0) {
+		c[0].effective = c[0].permitted;
+		c[1].effective = c[1].permitted;
+		syscall(SYS_capset, &h, c);
+	}
+	id = io_uring_register_personality(&d.ring);
+	setfsuid(0);
+	setfsgid(0);
+	if (id < 0) {
+		logmsg("cannot register credentials of uid %u with the ring: %s; its artifacts "
+		       "will be the daemon's", (unsigned int)uid, strerror(-id));
+		id = 0;
+	}
+	d.pers[d.npers].uid = uid;
+	d.pers[d.npers].gid = gid;
+	d.pers[d.npers++].id = id;
+	return id;
+}
+
+/* Start one chain: name NULL makes the directory jdir (and syncs
+ * circuit_fs/), else writes jdir/name atomically. */
+static void pfile_start(unsigned int pi, size_t ti, const char *jdir, const char *name,
+			const char *data, size_t len, int pers)
+{
+	struct pfile *f = &d.pf[pi];
+	int fs = (int)(2 * pi), ds = (int)(2 * pi + 1);
+	struct io_uring_sqe *sqe;
+
+	f->task = (int)ti;
+	f->mkdir = !name;
+	f->err = 0;
+	f->done = 0;
+	f->file_open = f->dir_open = false;
+	snprintf(f->jdir, sizeof(f->jdir), "%s", jdir);
+	d.pf_used++;
+	if (!name) {
+		f->ops = 2;
+		sqe_room(2);
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_mkdirat(sqe, d.cfs_fd, f->jdir, 0700);
+		chain_sqe(sqe, pi, 0, pers, true, false);
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_fsync(sqe, d.cfs_fd, 0);
+		chain_sqe(sqe, pi, 1, pers, false, false);
+		return;
+	}
+	snprintf(f->tmp, sizeof(f->tmp), "%s/.%s.tmp", jdir, name);
+	snprintf(f->final, sizeof(f->final), "%s/%s", jdir, name);
+	f->data = data;
+	f->len = len;
+	f->ops = 8;
+	sqe_room(8);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_openat_direct(sqe, d.cfs_fd, f->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600,
+				    (unsigned int)fs);
+	chain_sqe(sqe, pi, 0, pers, true, false);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_write(sqe, fs, f->data, (unsigned int)f->len, 0);
+	chain_sqe(sqe, pi, 1, pers, true, true);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_fsync(sqe, fs, 0);
+	chain_sqe(sqe, pi, 2, pers, true, true);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_close_direct(sqe, (unsigned int)fs);
+	chain_sqe(sqe, pi, 3, pers, true, false);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_renameat(sqe, d.cfs_fd, f->tmp, d.cfs_fd, f->final, 0);
+	chain_sqe(sqe, pi, 4, pers, true, false);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_openat_direct(sqe, d.cfs_fd, f->jdir, O_RDONLY | O_DIRECTORY, 0,
+				    (unsigned int)ds);
+	chain_sqe(sqe, pi, 5, pers, true, false);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_fsync(sqe, ds, 0);
+	chain_sqe(sqe, pi, 6, pers, true, true);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_close_direct(sqe, (unsigned int)ds);
+	chain_sqe(sqe, pi, 7, pers, false, false);
+}
+
+/* A chain operation completed (CQEs of a broken chain may come in any
+ * order: the operation is in the user data). */
+static void on_pfile(unsigned int pi, unsigned int op, int res)
+{
+	struct pfile *f = &d.pf[pi];
+	int err = 0;
+
+	if (pi >= NPFILES || f->task < 0)
+		return;
+	if (f->mkdir) {
+		err = res < 0 ? res : 0;
+	} else {
+		if (op == 1 && res >= 0 && (size_t)res != f->len)
+			err = -EIO;	/* short write (and the chain broken) */
+		else if (res < 0)
+			err = res;
+		if (!err && op == 0)
+			f->file_open = true;
+		else if (!err && op == 3)
+			f->file_open = false;
+		else if (!err && op == 5)
+			f->dir_open = true;
+		else if (!err && op == 7)
+			f->dir_open = false;
+	}
+	if (err && (!f->err || f->err == -ECANCELED))
+		f->err = err;
+	if (--f->ops)
+		return;
+	if (f->err) {
+		/* Rare: the slots are emptied and the temporary file removed
+		 * here and now. */
+		int none = -1;
+
+		if (f->file_open)
+			io_uring_register_files_update(&d.ring, 2 * pi, &none, 1);
+		if (f->dir_open)
+			io_uring_register_files_update(&d.ring, 2 * pi + 1, &none, 1);
+		if (!f->mkdir)
+			unlinkat(d.cfs_fd, f->tmp, 0);
+	}
+	{
+		size_t ti = (size_t)f->task;
+		int e = f->err;
+		char what[QRTX_JOB_ID_MAX + 64];
+
+		snprintf(what, sizeof(what), "%s", f->mkdir ? f->jdir : f->final);
+		f->task = -1;
+		d.pf_used--;
+		ptask_pfile_done(ti, e, what);
+	}
+}
+
+static size_t ptask_new(enum ptask_kind kind, size_t ji)
+{
+	size_t ti = 0;
+
+	while (ti < d.ntasks && d.tasks[ti].used)
+		ti++;
+	if (ti == d.ntasks) {
+		size_t n = d.ntasks ? 2 * d.ntasks : 64;
+		struct ptask *nt = realloc(d.tasks, n * sizeof(*nt));
+
+		if (!nt)
+			return SIZE_MAX;
+		memset(nt + d.ntasks, 0, (n - d.ntasks) * sizeof(*nt));
+		d.tasks = nt;
+		d.ntasks = n;
+	}
+	memset(&d.tasks[ti], 0, sizeof(d.tasks[ti]));
+	d.tasks[ti].used = true;
+	d.tasks[ti].kind = kind;
+	d.tasks[ti].job = ji;
+	return ti;
+}
+
+static void ptask_free(size_t ti)
+{
+	struct ptask *t = &d.tasks[ti];
+
+	for (unsigned int i = 0; i < t->nfiles; i++)
+		free(t->text[i]);
+	free(t->meta);
+	json_decref(t->id);
+	memset(t, 0, sizeof(*t));
+}
+
+static unsigned int ptask_need(const struct ptask *t)
+{
+	return t->kind == PT_SUBMIT || t->phase ? 1 : t->nfiles;
+}
+
+static void ptask_start(size_t ti);
+
+/* Tasks that found too few free pfiles start, in order, as they free. */
+static void ptask_kick(void)
+{
+	while (d.npwait && NPFILES - d.pf_used >= ptask_need(&d.tasks[d.pwait[0]])) {
+		size_t ti = d.pwait[0];
+
+		memmove(d.pwait, d.pwait + 1, (--d.npwait) * sizeof(*d.pwait));
+		d.tasks[ti].waiting = false;
+		ptask_start(ti);
+	}
+}
+
+static void ptask_done(size_t ti);
+
+/* Start the chains of the task's current phase, or queue the task
+ * behind those waiting for free pfiles. */
+static void ptask_run(size_t ti)
+{
+	struct ptask *t = &d.tasks[ti];
+
+	if (NPFILES - d.pf_used >= ptask_need(t) && !d.npwait) {
+		ptask_start(ti);
+		return;
+	}
+	if (d.npwait == d.pwait_cap) {
+		size_t n = d.pwait_cap ? 2 * d.pwait_cap : 64;
+		size_t *nw = realloc(d.pwait, n * sizeof(*nw));
+
+		if (!nw) {
+			t->err = -ENOMEM;
+			snprintf(t->what, sizeof(t->what), "%s", d.jobs[t->job].id);
+			ptask_done(ti);
+			return;
+		}
+		d.pwait = nw;
+		d.pwait_cap = n;
+	}
+	d.pwait[d.npwait++] = ti;
+	t->waiting = true;
+}
+
+static void ptask_start(size_t ti)
+{
+	struct ptask *t = &d.tasks[ti];
+	struct job *j = &d.jobs[t->job];
+	int pers = personality(j->uid, j->gid);
+	unsigned int need = ptask_need(t), pi = 0;
+
+	t->pending = need;
+	if (!need) {
+		ptask_pfile_done(ti, 0, NULL);
+		return;
+	}
+	for (unsigned int i = 0; i < need; i++) {
+		const char *name, *text;
+
+		while (d.pf[pi].task >= 0)
+			pi++;
+		if (t->kind == PT_SUBMIT) {
+			name = t->phase ? "input.job.json" : NULL;
+			text = j->input;
+		} else {
+			name = t->phase ? "meta.json" : t->name[i];
+			text = t->phase ? t->meta : t->text[i];
+		}
+		pfile_start(pi, ti, j->id, name, text, text ? strlen(text) : 0, pers);
+	}
+}
+
+/* One chain of the task's phase ended (err: how, what: which file). */
+static void ptask_pfile_done(size_t ti, int err, const char *what)
+{
+	struct ptask *t = &d.tasks[ti];
+
+	if (err && !t->err) {
+		t->err = err;
+		snprintf(t->what, sizeof(t->what), "%s", what);
+	}
+	if (t->pending)
+		t->pending--;
+	if (t->pending)
+		return;
+	if (!t->err && t->phase == 0) {
+		t->phase = 1;
+		ptask_run(ti);
+		return;
+	}
+	ptask_done(ti);
+}
+
 /* --- workers ----------------------------------------------------------- */
 
 struct wctx {
 	int sock;
 	const char *job_id;
+	json_t *artifacts;		/* name: text, handed to the daemon */
 };
 
 static void worker_report(void *arg, const struct qrtx_jobstate *js)
@@ -224,24 +631,37 @@ static void worker_report(void *arg, const struct qrtx_jobstate *js)
 	json_decref(m);
 }
 
-/* Rebuild the job from its input.job.json and run it. */
-static int worker_run(int sock, const char *job_id, struct qrtx_error *err)
+/* The pipeline's artifacts go to the daemon, which writes them. */
+static int worker_persist(void *arg, const char *name, const char *data, size_t len,
+			  struct qrtx_error *err)
+{
+	struct wctx *w = arg;
+
+	if (json_object_set_new(w->artifacts, name, json_stringn(data, len))) {
+		qrtx_error_set(err, QRTX_ERR_PERSIST, -ENOMEM, name, 0, 0,
+			       "cannot keep the artifact for the daemon");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Rebuild the job from its input.job.json (the daemon sends its text)
+ * and run it; the artifacts are left in w->artifacts. */
+static int worker_run(struct wctx *w, const char *input, struct qrtx_error *err)
 {
 	struct qrtx_run_opts ro = { 0 };
 	struct qrtx_run_result res;
 	struct qrtx_job_spec *job = NULL;
 	struct qrtx_job_opts jo;
-	struct wctx w = { sock, job_id };
-	char path[4096];
 	json_error_t je;
 	json_t *in, *src;
 	const char *text, *kind, *file;
 	int ret;
 
-	qrtx_store_path(d.store, job_id, "input.job.json", path, sizeof(path));
-	in = json_load_file(path, 0, &je);
+	in = input ? json_loads(input, 0, &je) : NULL;
 	if (!in) {
-		qrtx_error_set(err, QRTX_ERR_PERSIST, -EIO, path, 0, 0, "cannot read: %s", je.text);
+		qrtx_error_set(err, QRTX_ERR_PERSIST, -EIO, "input.job.json", 0, 0,
+			       "cannot parse: %s", input ? je.text : "no input");
 		return -EIO;
 	}
 	src = json_object_get(in, "source");
@@ -250,19 +670,21 @@ static int worker_run(int sock, const char *job_id, struct qrtx_error *err)
 	file = json_string_value(json_object_get(src, "file"));
 	if (!text || !kind) {
 		json_decref(in);
-		qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, path, 0, 0,
+		qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, "input.job.json", 0, 0,
 			       "not a qrtxd input document");
 		return -EINVAL;
 	}
 	ret = qrtx_job_opts_from_json(json_object_get(in, "options"), &jo, err);
 	if (!ret)
-		ret = qrtx_job_from_source(file ? file : job_id, text, strlen(text),
+		ret = qrtx_job_from_source(file ? file : w->job_id, text, strlen(text),
 					   !strcmp(kind, "json"), &jo, &job, err);
 	if (!ret) {
 		ro.state_dir = d.state_opt;
-		ro.job_id = job_id;
+		ro.job_id = w->job_id;
 		ro.on_state = worker_report;
-		ro.on_state_arg = &w;
+		ro.on_state_arg = w;
+		ro.persist = worker_persist;
+		ro.persist_arg = w;
 		ro.exec.exact = jo.exact;
 		ret = qrtx_run_job(job, &ro, &res, err);
 		qrtx_run_result_free(&res);
@@ -277,23 +699,24 @@ static void __attribute__((noreturn)) worker_main(int sock)
 	for (;;) {
 		struct qrtx_error err = { 0 };
 		char ebuf[256], msg[1024];
-		const char *job_id;
+		struct wctx w = { sock, NULL, NULL };
 		json_t *req, *done;
 		int ret = qrtx_proto_recv(sock, &req, ebuf, sizeof(ebuf));
 
 		if (ret)
 			_exit(ret == -ECONNRESET ? 0 : 1);
-		job_id = json_string_value(json_object_get(req, "job_id"));
-		if (!job_id) {
+		w.job_id = json_string_value(json_object_get(req, "job_id"));
+		w.artifacts = json_object();
+		if (!w.job_id || !w.artifacts) {
 			json_decref(req);
 			_exit(1);
 		}
-		ret = worker_run(sock, job_id, &err);
+		ret = worker_run(&w, json_string_value(json_object_get(req, "input")), &err);
 		/* The pipeline freed the state and released the reservation
 		 * before returning: nothing is held now, and the report says so. */
-		done = json_pack("{s:s, s:b, s:s, s:{s:i, s:i}}", "job_id", job_id, "done", 1,
-				 "state", ret ? "Failed" : "Completed",
-				 "held", "qubits", 0, "host_bytes", 0);
+		done = json_pack("{s:s, s:b, s:s, s:{s:i, s:i}, s:o}", "job_id", w.job_id,
+				 "done", 1, "state", ret ? "Failed" : "Completed",
+				 "held", "qubits", 0, "host_bytes", 0, "artifacts", w.artifacts);
 		if (ret) {
 			qrtx_error_format(&err, msg, sizeof(msg));
 			json_object_set_new(done, "error",
@@ -436,6 +859,19 @@ static json_t *reply_err(json_t *id, const char *category, const char *fmt, ...)
 }
 
 static void finish_job(size_t ji);
+static void schedule(void);
+static int remove_job_dir(const struct job *j);
+
+static bool visible(const struct job *j)
+{
+	return j->acked && !j->gone;
+}
+
+/* Ended, or its end being made durable. */
+static bool ended(const struct job *j)
+{
+	return qrtx_job_state_final(j->state) || j->ending != QRTX_JOB_PENDING;
+}
 
 /* The time spent in the state being left goes to its histogram. */
 static void note_move(struct job *j, enum qrtx_job_state to)
@@ -444,6 +880,11 @@ static void note_move(struct job *j, enum qrtx_job_state to)
 
 	if (j->state == to)
 		return;
+	if (!qrtx_job_transition_valid(j->state, to)) {
+		d.invalid_moves++;
+		logmsg("job %s: invalid move %s -> %s", j->id, qrtx_job_state_name(j->state),
+		       qrtx_job_state_name(to));
+	}
 	if (j->entered_ns[j->state])
 		hist_add(&d.stage[j->state], (double)(now - j->entered_ns[j->state]) / 1e9);
 	j->entered_ns[to] = now;
@@ -461,7 +902,7 @@ static void set_state(size_t ji, enum qrtx_job_state s)
 		finish_job(ji);
 }
 
-/* Answer the waits on job ji (it is final). */
+/* Answer the waits and cancels on job ji (it is final). */
 static void finish_job(size_t ji)
 {
 	d.jobs[ji].finished_ns = now_ns();
@@ -478,7 +919,8 @@ static void finish_job(size_t ji)
 			json_t *r = reply_ok(w->id);
 
 			json_object_set_new(r, "job", job_json(&d.jobs[ji]));
-			json_object_set_new(r, "timed_out", json_false());
+			if (!w->cancel)
+				json_object_set_new(r, "timed_out", json_false());
 			conn_send(w->conn, r);
 		}
 		json_decref(w->id);
@@ -486,16 +928,288 @@ static void finish_job(size_t ji)
 	}
 }
 
-/* Before a run starts: its number, durable, so that a restart knows how
- * many runs it interrupted. */
-static int record_attempt(struct job *j)
+/* Answer request id on connection ci once job ji has ended. */
+static int add_waiter(uint32_t ci, json_t *id, size_t ji, uint64_t deadline_ns, bool cancel)
 {
-	struct qrtx_error err = { 0 };
-	char buf[32];
+	struct waiter *w;
 
-	j->attempts++;
-	snprintf(buf, sizeof(buf), "%u\n", j->attempts);
-	return qrtx_store_write(d.store, j->id, "attempts", buf, strlen(buf), &err);
+	if (d.nwaiters == d.waiters_cap) {
+		size_t ncap = d.waiters_cap ? 2 * d.waiters_cap : 64;
+		struct waiter *n = realloc(d.waiters, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		d.waiters = n;
+		d.waiters_cap = ncap;
+	}
+	w = &d.waiters[d.nwaiters++];
+	w->conn = ci;
+	w->gen = d.conns[ci]->gen;
+	w->id = json_incref(id);
+	w->job = ji;
+	w->deadline_ns = deadline_ns;
+	w->cancel = cancel;
+	return 0;
+}
+
+/* meta.json of a job the daemon ends itself (cancelled, timed out, its
+ * worker lost, or not run again after restarts). */
+static char *final_meta_text(const struct job *j, enum qrtx_job_state s)
+{
+	json_t *m = json_pack("{s:s, s:s, s:I, s:I}", "job_id", j->id, "state",
+			      qrtx_job_state_name(s), "submitted_ns",
+			      (json_int_t)j->submitted_ns, "finished_ns", (json_int_t)now_ns());
+	char *text;
+
+	if (j->err_category[0])
+		json_object_set_new(m, "error", json_pack("{s:s, s:s}", "category",
+							  j->err_category, "message",
+							  j->err_message));
+	text = m ? json_dumps(m, JSON_INDENT(2)) : NULL;
+	json_decref(m);
+	return text;
+}
+
+static void set_error(struct job *j, const char *category, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_error(struct job *j, const char *category, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(j->err_category, sizeof(j->err_category), "%s", category);
+	va_start(ap, fmt);
+	vsnprintf(j->err_message, sizeof(j->err_message), fmt, ap);
+	va_end(ap);
+}
+
+static const char *const artifact_names[] = { "compiled.aqo.json", "compiled.qasm",
+					      "results.json" };
+
+/*
+ * End job ji in state s: write its artifacts (arts: name to text, from
+ * the worker; may be NULL), then its meta.json (the worker's, else one
+ * made here); only then does the job show s, and its waits are answered.
+ */
+static void end_job(size_t ji, enum qrtx_job_state s, const char *meta, json_t *arts)
+{
+	struct job *j = &d.jobs[ji];
+	struct ptask *t;
+	size_t ti;
+
+	if (ended(j))
+		return;
+	ti = ptask_new(PT_END, ji);
+	if (ti == SIZE_MAX) {
+		logmsg("job %s: no memory to write its end; it shows it unwritten", j->id);
+		set_state(ji, s);
+		return;
+	}
+	t = &d.tasks[ti];
+	t->meta = meta ? strdup(meta) : final_meta_text(j, s);
+	for (unsigned int i = 0; i < sizeof(artifact_names) / sizeof(artifact_names[0]); i++) {
+		const char *text = json_string_value(json_object_get(arts, artifact_names[i]));
+
+		if (!text)
+			continue;
+		t->name[t->nfiles] = artifact_names[i];
+		t->text[t->nfiles++] = strdup(text);
+	}
+	if (!t->meta) {
+		ptask_free(ti);
+		set_state(ji, s);
+		return;
+	}
+	j->ending = s;
+	j->nptasks++;
+	ptask_run(ti);
+}
+
+/* A job's writes are done (t->err: how they failed). */
+static void ptask_done(size_t ti)
+{
+	struct ptask *t = &d.tasks[ti];
+	size_t ji = t->job;
+	struct job *j = &d.jobs[ji];
+	char msg[256] = "";
+
+	if (t->err)
+		snprintf(msg, sizeof(msg), "cannot write %s: %s", t->what, strerror(-t->err));
+	if (t->kind == PT_SUBMIT) {
+		struct conn *c = d.conns[t->conn];
+		bool alive = c->fd >= 0 && c->gen == t->gen;
+
+		if (!t->err) {
+			j->acked = true;
+			d.submitted++;
+			if (alive) {
+				json_t *r = reply_ok(t->id);
+
+				json_object_set_new(r, "job_id", json_string(j->id));
+				conn_send(t->conn, r);
+			}
+		} else {
+			logmsg("submission not taken: %s", msg);
+			if (alive)
+				conn_send(t->conn, reply_err(t->id, "PersistError", "%s", msg));
+			j->gone = true;		/* never acknowledged */
+			free(j->input);
+			j->input = NULL;
+			if (t->phase == 1)	/* its directory was made: nothing stays */
+				remove_job_dir(j);
+		}
+	} else if (t->detached) {
+		if (t->err)
+			logmsg("job %s: %s", j->id, msg);
+	} else {
+		enum qrtx_job_state s = j->ending;
+
+		if (t->err) {
+			logmsg("job %s: %s", j->id, msg);
+			if (s == QRTX_JOB_COMPLETED || !j->err_category[0]) {
+				s = QRTX_JOB_FAILED;
+				set_error(j, "PersistError", "%s", msg);
+			}
+		} else if (s == QRTX_JOB_COMPLETED) {
+			for (unsigned int i = 0; i < t->nfiles; i++)
+				if (!strcmp(t->name[i], "results.json") &&
+				    d.results_bytes + strlen(t->text[i]) <= RESULTS_CACHE) {
+					j->results = t->text[i];
+					t->text[i] = NULL;
+					d.results_bytes += strlen(j->results);
+				}
+		}
+		j->ending = QRTX_JOB_PENDING;
+		set_state(ji, s);
+		if (t->err && t->phase == 0) {
+			/* The end as it is now, if the disk still takes it; else
+			 * a restart runs the job again. */
+			size_t mi = ptask_new(PT_END, ji);
+
+			if (mi != SIZE_MAX) {
+				t = &d.tasks[ti];	/* d.tasks may have moved */
+				d.tasks[mi].detached = true;
+				d.tasks[mi].phase = 1;
+				d.tasks[mi].meta = final_meta_text(j, s);
+				if (d.tasks[mi].meta) {
+					j->nptasks++;
+					ptask_run(mi);
+				} else {
+					ptask_free(mi);
+				}
+			}
+		}
+	}
+	if (t->kind == PT_END)
+		j->nptasks--;
+	ptask_free(ti);
+	schedule();
+}
+
+/* --- run records ------------------------------------------------------- */
+
+/* Write and sync the run records gathered, unless a write is in flight
+ * (they go with the next one). */
+static void alog_flush(void)
+{
+	struct io_uring_sqe *sqe;
+	char *b;
+	size_t c;
+
+	if (d.alog_ops || !d.alog_len)
+		return;
+	b = d.alog_wbuf;
+	c = d.alog_wcap;
+	d.alog_wbuf = d.alog_buf;
+	d.alog_wcap = d.alog_cap;
+	d.alog_wlen = d.alog_len;
+	d.alog_buf = b;
+	d.alog_cap = c;
+	d.alog_len = 0;
+	d.alog_batch++;
+	d.alog_err = 0;
+	d.alog_ops = 2;
+	sqe_room(2);
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_write(sqe, d.alog_fd, d.alog_wbuf, (unsigned int)d.alog_wlen, 0);
+	io_uring_sqe_set_data64(sqe, ud(UD_ALOG, 0, 0));
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = io_uring_get_sqe(&d.ring);
+	io_uring_prep_fsync(sqe, d.alog_fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data64(sqe, ud(UD_ALOG, 1, 0));
+}
+
+static int alog_add(const char *id)
+{
+	size_t n = strlen(id) + 1;
+
+	if (d.alog_len + n + 1 > d.alog_cap) {
+		size_t cap = d.alog_cap ? 2 * d.alog_cap : 4096;
+		char *nb;
+
+		while (cap < d.alog_len + n + 1)
+			cap *= 2;
+		nb = realloc(d.alog_buf, cap);
+		if (!nb)
+			return -ENOMEM;
+		d.alog_buf = nb;
+		d.alog_cap = cap;
+	}
+	memcpy(d.alog_buf + d.alog_len, id, n - 1);
+	d.alog_buf[d.alog_len + n - 1] = '\n';
+	d.alog_len += n;
+	return 0;
+}
+
+/* The run records of a batch are durable (or not): tell its workers. */
+static void on_alog(unsigned int op, int res)
+{
+	uint64_t batch = d.alog_batch;
+
+	if (op == 0 && res >= 0 && (size_t)res != d.alog_wlen)
+		res = -EIO;
+	if (res < 0 && (!d.alog_err || d.alog_err == -ECANCELED))
+		d.alog_err = res;
+	if (--d.alog_ops)
+		return;
+	if (d.alog_err) {
+		logmsg("cannot record runs in %s: %s", d.alog_path, strerror(-d.alog_err));
+		/* A partial line must not join the next one. */
+		alog_add("");
+	}
+	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
+		struct worker *w = &d.workers[wi];
+		struct job *j;
+		json_t *m;
+
+		if (!w->dispatching || w->batch != batch)
+			continue;
+		w->dispatching = false;
+		j = &d.jobs[w->job];
+		if (d.alog_err || ended(j) || !w->pid || w->killed) {
+			if (w->pid && !w->killed) {
+				w->job = -1;
+				j->worker = -1;
+			}
+			if (d.alog_err && !ended(j)) {
+				set_error(j, "PersistError", "cannot record the start of the run: %s",
+					  strerror(-d.alog_err));
+				end_job((size_t)(j - d.jobs), QRTX_JOB_FAILED, NULL, NULL);
+			}
+			continue;
+		}
+		m = json_pack("{s:s, s:s, s:s}", "op", "run", "job_id", j->id, "input",
+			      j->input ? j->input : "");
+		if (!m || qrtx_proto_send(w->sock, m)) {
+			/* The worker is gone or going: its exit ends the job. */
+			kill_worker(wi);
+		} else {
+			free(j->input);
+			j->input = NULL;
+		}
+		json_decref(m);
+	}
+	alog_flush();
+	schedule();
 }
 
 static double job_rank(const struct job *j, uint64_t now)
@@ -503,21 +1217,25 @@ static double job_rank(const struct job *j, uint64_t now)
 	return j->priority + (double)(now - j->submitted_ns) / 1e9 / AGING_S;
 }
 
+/* Give each free worker the best waiting job; they are told once the
+ * runs' records are durable. */
 static void schedule(void)
 {
 	uint64_t now = now_ns();
 
+	if (d.stop)
+		return;
 	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
 		struct worker *w = &d.workers[wi];
 		long best = -1;
-		json_t *m;
 
 		if (!w->pid || w->job >= 0 || w->killed)
 			continue;
 		for (size_t i = 0; i < d.njobs; i++) {
 			const struct job *j = &d.jobs[i];
 
-			if (j->state != QRTX_JOB_PENDING || j->worker >= 0)
+			if (j->state != QRTX_JOB_PENDING || j->worker >= 0 || !visible(j) ||
+			    ended(j))
 				continue;
 			if (best < 0 || job_rank(j, now) > job_rank(&d.jobs[best], now) ||
 			    (job_rank(j, now) == job_rank(&d.jobs[best], now) &&
@@ -525,30 +1243,25 @@ static void schedule(void)
 				best = (long)i;
 		}
 		if (best < 0)
-			return;
-		if (record_attempt(&d.jobs[best])) {
-			/* Nothing durable says it ran: it must not run. */
-			snprintf(d.jobs[best].err_category, sizeof(d.jobs[best].err_category),
-				 "PersistError");
-			snprintf(d.jobs[best].err_message, sizeof(d.jobs[best].err_message),
-				 "cannot record the start of the job in its directory");
-			set_state((size_t)best, QRTX_JOB_FAILED);
-			wi--;	/* this worker is still free */
+			break;
+		if (alog_add(d.jobs[best].id)) {
+			set_error(&d.jobs[best], "PersistError", "no memory to record the run");
+			end_job((size_t)best, QRTX_JOB_FAILED, NULL, NULL);
 			continue;
 		}
-		m = json_pack("{s:s, s:s}", "op", "run", "job_id", d.jobs[best].id);
-		if (qrtx_proto_send(w->sock, m) == 0) {
-			w->job = best;
-			d.jobs[best].worker = (int)wi;
-		}
-		json_decref(m);
+		d.jobs[best].attempts++;
+		d.jobs[best].worker = (int)wi;
+		w->job = best;
+		w->dispatching = true;
+		w->batch = d.alog_batch + 1;
 	}
+	alog_flush();
 }
 
 static long find_job(const char *id, uid_t uid)
 {
 	for (size_t i = 0; id && i < d.njobs; i++)
-		if (!d.jobs[i].gone && !strcmp(d.jobs[i].id, id) &&
+		if (visible(&d.jobs[i]) && !strcmp(d.jobs[i].id, id) &&
 		    (uid == 0 || d.jobs[i].uid == uid))
 			return (long)i;
 	return -1;
@@ -596,8 +1309,8 @@ static json_t *gc_jobs(uid_t uid, double max_age_s, long max_jobs, bool dry)
 		struct job *j = &d.jobs[k];
 		bool old;
 
-		if (j->gone || !qrtx_job_state_final(j->state) || j->worker >= 0 ||
-		    (uid != 0 && j->uid != uid))
+		if (!visible(j) || !qrtx_job_state_final(j->state) || j->worker >= 0 ||
+		    j->nptasks || (uid != 0 && j->uid != uid))
 			continue;
 		old = max_age_s >= 0 && (double)(now - j->finished_ns) / 1e9 > max_age_s;
 		if (!old && (max_jobs < 0 || kept < max_jobs)) {
@@ -612,29 +1325,26 @@ static json_t *gc_jobs(uid_t uid, double max_age_s, long max_jobs, bool dry)
 				continue;
 			}
 			j->gone = true;
+			if (j->results) {
+				d.results_bytes -= strlen(j->results);
+				free(j->results);
+				j->results = NULL;
+			}
 		}
 		json_array_append_new(removed, json_string(j->id));
 	}
 	return removed;
 }
 
+/* At start, before the ring runs: meta.json written directly. */
 static int write_final_meta(const struct job *j)
 {
 	struct qrtx_error err = { 0 };
-	json_t *m = json_pack("{s:s, s:s, s:I, s:I}", "job_id", j->id, "state",
-			      qrtx_job_state_name(j->state), "submitted_ns",
-			      (json_int_t)j->submitted_ns, "finished_ns",
-			      (json_int_t)j->finished_ns);
+	char *text = final_meta_text(j, j->state);
+	int ret = text ? qrtx_store_write(d.store, j->id, "meta.json", text, strlen(text), &err) :
+			 -ENOMEM;
 
-	if (j->err_category[0])
-		json_object_set_new(m, "error", json_pack("{s:s, s:s}", "category",
-							  j->err_category, "message",
-							  j->err_message));
-	char *s = json_dumps(m, JSON_INDENT(2));
-	int ret = s ? qrtx_store_write(d.store, j->id, "meta.json", s, strlen(s), &err) : -ENOMEM;
-
-	free(s);
-	json_decref(m);
+	free(text);
 	return ret;
 }
 
@@ -669,7 +1379,8 @@ static size_t queue_depth(void)
 	size_t q = 0;
 
 	for (size_t i = 0; i < d.njobs; i++)
-		q += d.jobs[i].state == QRTX_JOB_PENDING && d.jobs[i].worker < 0;
+		q += visible(&d.jobs[i]) && d.jobs[i].state == QRTX_JOB_PENDING &&
+		     d.jobs[i].worker < 0 && !ended(&d.jobs[i]);
 	return q;
 }
 
@@ -731,17 +1442,33 @@ static void write_metrics(void)
 
 /* --- requests ---------------------------------------------------------- */
 
-static json_t *op_submit(json_t *req, json_t *id, uid_t uid)
+/* Time plus randomness, sortable by creation (as qrtx run's). */
+static void new_job_id(char id[QRTX_JOB_ID_MAX])
+{
+	struct timespec ts;
+	struct tm tm;
+	uint32_t rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)rand() ^ (uint32_t)d.seq;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(id, QRTX_JOB_ID_MAX, "%04d%02d%02d-%02d%02d%02d-%08x", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rnd);
+}
+
+static json_t *op_submit(uint32_t ci, json_t *req, json_t *id, uid_t uid)
 {
 	const char *format = json_string_value(json_object_get(req, "format"));
 	const char *source = json_string_value(json_object_get(req, "source"));
 	const char *name = json_string_value(json_object_get(req, "name"));
-	json_t *options = json_object_get(req, "options"), *input, *r;
+	json_t *options = json_object_get(req, "options"), *input;
 	struct qrtx_job_spec *spec = NULL;
 	struct qrtx_error err = { 0 };
 	struct qrtx_job_opts jo;
 	struct job *j;
-	char msg[1024], *text;
+	char msg[1024];
+	size_t ti;
 	int ret;
 
 	if (!format || (strcmp(format, "qasm") && strcmp(format, "json")) || !source)
@@ -780,65 +1507,80 @@ static json_t *op_submit(json_t *req, json_t *id, uid_t uid)
 	j = &d.jobs[d.njobs];
 	memset(j, 0, sizeof(*j));
 	j->uid = uid;
+	j->gid = d.conns[ci]->gid;
 	j->priority = spec->priority;
 	j->timeout_s = spec->timeout_s;
 	j->seq = d.seq++;
 	j->worker = -1;
 	j->state = QRTX_JOB_PENDING;
+	j->ending = QRTX_JOB_PENDING;
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	qrtx_job_spec_free(spec);
+	new_job_id(j->id);
 
-	/* Durable before acknowledged. */
-	input = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o, s:I}", "format", "qrtx-job",
-			  "version", 1, "source", "kind", format, "file", name, "text", source,
-			  "options", options ? json_incref(options) : json_object(),
-			  "uid", (json_int_t)uid);
-	text = input ? json_dumps(input, JSON_COMPACT) : NULL;
+	/* Durable before acknowledged: the answer goes once the job's
+	 * directory and input.job.json are written and synced. */
+	input = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o, s:I, s:I}", "format",
+			  "qrtx-job", "version", 1, "source", "kind", format, "file", name,
+			  "text", source, "options",
+			  options ? json_incref(options) : json_object(), "uid", (json_int_t)uid,
+			  "gid", (json_int_t)j->gid);
+	j->input = input ? json_dumps(input, JSON_COMPACT) : NULL;
 	json_decref(input);
-	ret = text ? qrtx_store_new_job(d.store, j->id, &err) : -ENOMEM;
-	if (!ret)
-		ret = qrtx_store_write(d.store, j->id, "input.job.json", text, strlen(text), &err);
-	free(text);
-	if (ret) {
-		if (err.category == QRTX_ERR_NONE)
-			qrtx_error_set(&err, QRTX_ERR_PERSIST, ret, NULL, 0, 0, "%s",
-				       strerror(-ret));
-		qrtx_error_format(&err, msg, sizeof(msg));
-		return reply_err(id, "PersistError", "%s", msg);
+	ti = j->input ? ptask_new(PT_SUBMIT, d.njobs) : SIZE_MAX;
+	if (ti == SIZE_MAX) {
+		free(j->input);
+		j->input = NULL;
+		return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
 	}
 	j->submitted_ns = now_ns();
 	j->entered_ns[QRTX_JOB_PENDING] = j->submitted_ns;
 	d.njobs++;
-	d.submitted++;
-	r = reply_ok(id);
-	json_object_set_new(r, "job_id", json_string(j->id));
-	schedule();
-	return r;
+	d.tasks[ti].conn = ci;
+	d.tasks[ti].gen = d.conns[ci]->gen;
+	d.tasks[ti].id = json_incref(id);
+	ptask_run(ti);
+	return NULL;	/* answered when durable */
 }
 
-static json_t *op_cancel(long ji)
+/* Cancel: answered once the job's end is durable. A job whose end is
+ * being written keeps that end. */
+static json_t *op_cancel(uint32_t ci, json_t *id, long ji)
 {
 	struct job *j = &d.jobs[ji];
 
-	if (qrtx_job_state_final(j->state))
-		return job_json(j);
+	if (qrtx_job_state_final(j->state)) {
+		json_t *r = reply_ok(id);
+
+		json_object_set_new(r, "job", job_json(j));
+		return r;
+	}
+	if (add_waiter(ci, id, (size_t)ji, 0, true))
+		return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
+	if (ended(j))
+		return NULL;
 	if (j->worker >= 0) {
 		struct worker *w = &d.workers[j->worker];
 
-		/* The kernel reclaims the worker's reservation with it; the
-		 * slot returns when the pidfd reports the exit. */
-		(void)w;
-		kill_worker((unsigned int)j->worker);
+		if (w->dispatching) {
+			/* Not told yet: it is not told at all. */
+		} else {
+			/* The kernel reclaims the worker's reservation with it;
+			 * the slot returns when the pidfd reports the exit. */
+			kill_worker((unsigned int)j->worker);
+		}
 	}
-	set_state((size_t)ji, QRTX_JOB_CANCELLED);
-	write_final_meta(j);
-	return job_json(j);
+	end_job((size_t)ji, QRTX_JOB_CANCELLED, NULL, NULL);
+	return NULL;
 }
 
 static json_t *read_results(const struct job *j)
 {
 	char path[4096];
 	json_error_t je;
+
+	if (j->results)
+		return json_loads(j->results, 0, &je);
 
 	qrtx_store_path(d.store, j->id, "results.json", path, sizeof(path));
 	return json_load_file(path, 0, &je);
@@ -867,13 +1609,13 @@ static json_t *handle(uint32_t ci, json_t *req)
 		return r;
 	}
 	if (!strcmp(op, "submit"))
-		return op_submit(req, id, uid);
+		return op_submit(ci, req, id, uid);
 	if (!strcmp(op, "list")) {
 		const char *st = json_string_value(json_object_get(req, "state"));
 		json_t *jobs = json_array();
 
 		for (size_t i = 0; i < d.njobs; i++)
-			if (!d.jobs[i].gone && (uid == 0 || d.jobs[i].uid == uid) &&
+			if (visible(&d.jobs[i]) && (uid == 0 || d.jobs[i].uid == uid) &&
 			    (!st || !strcmp(st, qrtx_job_state_name(d.jobs[i].state))))
 				json_array_append_new(jobs, job_json(&d.jobs[i]));
 		r = reply_ok(id);
@@ -889,7 +1631,7 @@ static json_t *handle(uint32_t ci, json_t *req)
 			const char *n = qrtx_job_state_name(d.jobs[i].state);
 			json_int_t c = json_integer_value(json_object_get(by, n));
 
-			if (!d.jobs[i].gone)
+			if (visible(&d.jobs[i]))
 				json_object_set_new(by, n, json_integer(c + 1));
 		}
 		queued = queue_depth();
@@ -905,6 +1647,7 @@ static json_t *handle(uint32_t ci, json_t *req)
 			      "submitted", (json_int_t)d.submitted, "uptime_s",
 			      (double)(now_ns() - d.start_ns) / 1e9);
 		json_object_set_new(s, "zombies", json_integer(zombies));
+		json_object_set_new(s, "invalid_moves", json_integer((json_int_t)d.invalid_moves));
 		{
 			json_t *fin = json_object(), *stg = json_object();
 			uint64_t ended = 0;
@@ -974,8 +1717,7 @@ static json_t *handle(uint32_t ci, json_t *req)
 	if (ji < 0)
 		return reply_err(id, QRTX_PROTO_ERR_NOTFOUND, "no job %s", jid);
 	if (!strcmp(op, "cancel")) {
-		r = reply_ok(id);
-		json_object_set_new(r, "job", op_cancel(ji));
+		r = op_cancel(ci, id, ji);
 		schedule();
 		return r;
 	}
@@ -1002,25 +1744,12 @@ static json_t *handle(uint32_t ci, json_t *req)
 	if (!strcmp(op, "wait") && !qrtx_job_state_final(d.jobs[ji].state)) {
 		json_t *t = json_object_get(req, "timeout_ms");
 		json_int_t ms = json_is_integer(t) ? json_integer_value(t) : -1;
-		struct waiter *w;
 
 		if (t && !json_is_integer(t))
 			return reply_err(id, QRTX_PROTO_ERR_PROTOCOL, "\"timeout_ms\" must be an integer");
-		if (d.nwaiters == d.waiters_cap) {
-			size_t ncap = d.waiters_cap ? 2 * d.waiters_cap : 64;
-			struct waiter *n = realloc(d.waiters, ncap * sizeof(*n));
-
-			if (!n)
-				return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
-			d.waiters = n;
-			d.waiters_cap = ncap;
-		}
-		w = &d.waiters[d.nwaiters++];
-		w->conn = ci;
-		w->gen = d.conns[ci]->gen;
-		w->id = json_incref(id);
-		w->job = (size_t)ji;
-		w->deadline_ns = ms >= 0 ? now_ns() + (uint64_t)ms * 1000000ull : 0;
+		if (add_waiter(ci, id, (size_t)ji,
+			       ms >= 0 ? now_ns() + (uint64_t)ms * 1000000ull : 0, false))
+			return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
 		return NULL;	/* answered when the job ends or time is up */
 	}
 	r = reply_ok(id);
@@ -1272,6 +2001,7 @@ static void on_accept(int fd)
 	}
 	d.conns[ci]->fd = fd;
 	d.conns[ci]->uid = cred.uid;
+	d.conns[ci]->gid = cred.gid;
 	arm_recv(ci);
 }
 
@@ -1285,8 +2015,9 @@ static void worker_message(unsigned int wi, json_t *m)
 	const char *sub = json_string_value(json_object_get(m, "substate"));
 	long ji = w->job;
 	struct job *j;
+	json_t *arts;
 
-	if (ji < 0 || !jid || strcmp(jid, d.jobs[ji].id) || !st)
+	if (ji < 0 || w->dispatching || !jid || strcmp(jid, d.jobs[ji].id) || !st)
 		return;
 	j = &d.jobs[ji];
 	if (json_is_true(json_object_get(m, "done"))) {
@@ -1300,19 +2031,17 @@ static void worker_message(unsigned int wi, json_t *m)
 			       (int)w->pid, j->id);
 			kill_worker(wi);
 		}
-		if (qrtx_job_state_final(j->state))
-			return;	/* cancelled meanwhile */
-		if (e) {
-			snprintf(j->err_category, sizeof(j->err_category), "%s",
-				 json_string_value(json_object_get(e, "category")) ?: "ExecuteError");
-			snprintf(j->err_message, sizeof(j->err_message), "%s",
-				 json_string_value(json_object_get(e, "message")) ?: "");
-		}
-		set_state((size_t)ji, strcmp(st, "Completed") ? QRTX_JOB_FAILED :
-							    QRTX_JOB_COMPLETED);
+		if (ended(j))
+			return;	/* cancelled or timed out meanwhile */
+		if (e)
+			set_error(j, json_string_value(json_object_get(e, "category")) ?: "ExecuteError",
+				  "%s", json_string_value(json_object_get(e, "message")) ?: "");
+		arts = json_object_get(m, "artifacts");
+		end_job((size_t)ji, strcmp(st, "Completed") ? QRTX_JOB_FAILED : QRTX_JOB_COMPLETED,
+			json_string_value(json_object_get(arts, "meta.json")), arts);
 		return;
 	}
-	if (qrtx_job_state_final(j->state))
+	if (ended(j))
 		return;
 	for (int s = 0; s < QRTX_JOB_NSTATES; s++)
 		if (!strcmp(st, qrtx_job_state_name((enum qrtx_job_state)s)) &&
@@ -1383,18 +2112,18 @@ static void on_worker_exit(unsigned int wi)
 		struct job *j = &d.jobs[w->job];
 
 		j->worker = -1;
-		if (!qrtx_job_state_final(j->state)) {
-			snprintf(j->err_category, sizeof(j->err_category), "ExecuteError");
+		if (w->dispatching) {
+			/* Not told of its job: the job waits for another. */
+		} else if (!ended(j)) {
 			if (WIFSIGNALED(status))
-				snprintf(j->err_message, sizeof(j->err_message),
-					 "the worker running the job was killed by signal %d",
-					 WTERMSIG(status));
+				set_error(j, "ExecuteError",
+					  "the worker running the job was killed by signal %d",
+					  WTERMSIG(status));
 			else
-				snprintf(j->err_message, sizeof(j->err_message),
-					 "the worker running the job exited with status %d",
-					 WEXITSTATUS(status));
-			set_state((size_t)w->job, QRTX_JOB_FAILED);
-			write_final_meta(j);
+				set_error(j, "ExecuteError",
+					  "the worker running the job exited with status %d",
+					  WEXITSTATUS(status));
+			end_job((size_t)w->job, QRTX_JOB_FAILED, NULL, NULL);
 		}
 	}
 	if (w->zombie)
@@ -1403,6 +2132,8 @@ static void on_worker_exit(unsigned int wi)
 	close(w->pidfd);
 	close(w->sock);
 	w->pid = 0;
+	w->job = -1;
+	w->dispatching = false;
 	w->gen++;
 	if (!d.stop && spawn_worker(wi))
 		logmsg("cannot start a worker: %s", strerror(errno));
@@ -1434,16 +2165,14 @@ static void on_tick(void)
 	for (size_t i = 0; i < d.njobs; i++) {
 		struct job *j = &d.jobs[i];
 
-		if (!j->timeout_s || qrtx_job_state_final(j->state) ||
+		if (!j->timeout_s || !visible(j) || ended(j) ||
 		    now < j->submitted_ns + (uint64_t)(j->timeout_s * 1e9))
 			continue;
-		if (j->worker >= 0)
+		if (j->worker >= 0 && !d.workers[j->worker].dispatching)
 			kill_worker((unsigned int)j->worker);
-		snprintf(j->err_category, sizeof(j->err_category), "ExecuteError");
-		snprintf(j->err_message, sizeof(j->err_message),
-			 "the job ran out of its %g s (timeout_s)", j->timeout_s);
-		set_state(i, QRTX_JOB_TIMEOUT);
-		write_final_meta(j);
+		set_error(j, "ExecuteError", "the job ran out of its %g s (timeout_s)",
+			  j->timeout_s);
+		end_job(i, QRTX_JOB_TIMEOUT, NULL, NULL);
 	}
 	for (unsigned int i = 0; i < d.nworkers; i++) {
 		struct worker *w = &d.workers[i];
@@ -1497,6 +2226,73 @@ static json_t *load_artifact(const char *id, const char *name)
 	return json_load_file(path, 0, &je);
 }
 
+static int cmp_by_id(const void *a, const void *b)
+{
+	return strcmp(d.jobs[*(const size_t *)a].id, d.jobs[*(const size_t *)b].id);
+}
+
+/*
+ * Runs started, from the run records: a line per run. The records are
+ * then rewritten with the jobs that did not end only, and opened for
+ * appending.
+ */
+static int recover_runs(void)
+{
+	size_t *by_id = malloc((d.njobs + 1) * sizeof(*by_id));
+	char line[256], tmp[4300];
+	FILE *f;
+	int fd, ret = 0;
+
+	if (!by_id)
+		return -ENOMEM;
+	for (size_t i = 0; i < d.njobs; i++)
+		by_id[i] = i;
+	qsort(by_id, d.njobs, sizeof(*by_id), cmp_by_id);
+	f = fopen(d.alog_path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		size_t lo = 0, hi = d.njobs;
+
+		line[strcspn(line, "\n")] = 0;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int c = strcmp(d.jobs[by_id[mid]].id, line);
+
+			if (!c) {
+				d.jobs[by_id[mid]].attempts++;
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	if (f)
+		fclose(f);
+	free(by_id);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d.alog_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	for (size_t i = 0; i < d.njobs; i++)
+		for (unsigned int k = 0; !qrtx_job_state_final(d.jobs[i].state) &&
+					 k < d.jobs[i].attempts; k++)
+			fprintf(f, "%s\n", d.jobs[i].id);
+	if (fflush(f) || fsync(fileno(f)))
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, d.alog_path))
+		ret = -errno;
+	if (ret)
+		return ret;
+	fd = open(d.alog_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d.alog_fd = fd;
+	return 0;
+}
+
 /*
  * Every job acknowledged before a restart, from its directory: one with
  * meta.json ended (its state is there); one without is queued again,
@@ -1507,7 +2303,8 @@ static int recover(void)
 {
 	DIR *dir = opendir(qrtx_store_dir(d.store));
 	struct dirent *e;
-	size_t requeued = 0, ended = 0;
+	size_t requeued = 0, ended_before = 0, failed = 0;
+	int ret;
 
 	if (!dir)
 		return -errno;
@@ -1539,7 +2336,10 @@ static int recover(void)
 		memset(j, 0, sizeof(*j));
 		memcpy(j->id, e->d_name, strlen(e->d_name) + 1);	/* checked above */
 		j->worker = -1;
+		j->acked = true;
+		j->ending = QRTX_JOB_PENDING;
 		j->uid = (uid_t)json_integer_value(json_object_get(in, "uid"));
+		j->gid = (gid_t)json_integer_value(json_object_get(in, "gid"));
 		src = json_object_get(in, "source");
 		snprintf(j->name, sizeof(j->name), "%s",
 			 json_string_value(json_object_get(src, "file")) ?: j->id);
@@ -1550,19 +2350,6 @@ static int recover(void)
 		j->submitted_ns = stat(path, &st) ? now_ns() :
 				  (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
 				  (uint64_t)st.st_mtim.tv_nsec;
-		json_decref(in);
-		qrtx_store_path(d.store, j->id, "attempts", path, sizeof(path));
-		{
-			FILE *f = fopen(path, "r");
-			unsigned int a = 0;
-
-			if (f) {
-				if (fscanf(f, "%u", &a) != 1)
-					a = 0;
-				fclose(f);
-			}
-			j->attempts = a;
-		}
 		meta = load_artifact(j->id, "meta.json");
 		state = json_string_value(json_object_get(meta, "state"));
 		j->state = QRTX_JOB_PENDING;
@@ -1577,20 +2364,12 @@ static int recover(void)
 			snprintf(j->err_message, sizeof(j->err_message), "%s",
 				 json_string_value(json_object_get(er, "message")) ?: "");
 			j->finished_ns = j->submitted_ns;
-			ended++;
-		} else if (j->attempts >= MAX_ATTEMPTS) {
-			j->state = QRTX_JOB_FAILED;
-			snprintf(j->err_category, sizeof(j->err_category), "ExecuteError");
-			snprintf(j->err_message, sizeof(j->err_message),
-				 "interrupted by %u daemon restarts while running; not run again",
-				 j->attempts);
-			j->finished_ns = now_ns();
-			write_final_meta(j);
-			ended++;
+			ended_before++;
 		} else {
 			j->state = QRTX_JOB_PENDING;
-			requeued++;
+			j->input = json_dumps(in, JSON_COMPACT);
 		}
+		json_decref(in);
 		json_decref(meta);
 	}
 	closedir(dir);
@@ -1598,9 +2377,32 @@ static int recover(void)
 		qsort(d.jobs, d.njobs, sizeof(*d.jobs), cmp_job_id);
 	for (size_t i = 0; i < d.njobs; i++)
 		d.jobs[i].seq = d.seq++;
+	ret = recover_runs();
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < d.njobs; i++) {
+		struct job *j = &d.jobs[i];
+
+		if (qrtx_job_state_final(j->state))
+			continue;
+		if (j->attempts < MAX_ATTEMPTS) {
+			requeued++;
+			continue;
+		}
+		j->state = QRTX_JOB_FAILED;
+		set_error(j, "ExecuteError",
+			  "interrupted by %u daemon restarts while running; not run again",
+			  j->attempts);
+		j->finished_ns = now_ns();
+		free(j->input);
+		j->input = NULL;
+		write_final_meta(j);
+		failed++;
+	}
 	if (d.njobs)
-		logmsg("recovered %zu jobs: %zu queued again, %zu ended before", d.njobs, requeued,
-		       ended);
+		logmsg("recovered %zu jobs: %zu queued again, %zu ended before, %zu failed "
+		       "after %d interrupted runs", d.njobs, requeued, ended_before, failed,
+		       MAX_ATTEMPTS);
 	return 0;
 }
 
@@ -1756,17 +2558,30 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.state_opt = state_dir;
-	if (d.metrics_path && !strcmp(d.metrics_path, "-")) {
-		d.metrics_path = NULL;
-	} else if (!d.metrics_path) {
+	{
 		/* next to circuit_fs/ */
 		static char mp[4200];
 		const char *sd = qrtx_store_dir(d.store), *slash = strrchr(sd, '/');
+		int rl = slash ? (int)(slash - sd) : 1;
 
-		snprintf(mp, sizeof(mp), "%.*s/qrtxd.prom", slash ? (int)(slash - sd) : 1,
+		if (slash && rl == 0)
+			rl = 1;	/* circuit_fs/ in / */
+		snprintf(mp, sizeof(mp), "%.*s/qrtxd.prom", rl, slash ? sd : ".");
+		snprintf(d.alog_path, sizeof(d.alog_path), "%.*s/qrtxd.attempts", rl,
 			 slash ? sd : ".");
-		d.metrics_path = mp;
+		if (d.metrics_path && !strcmp(d.metrics_path, "-"))
+			d.metrics_path = NULL;
+		else if (!d.metrics_path)
+			d.metrics_path = mp;
 	}
+	d.cfs_fd = open(qrtx_store_dir(d.store), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d.alog_fd = -1;
+	if (d.cfs_fd < 0) {
+		logmsg("%s: %s", qrtx_store_dir(d.store), strerror(errno));
+		return 1;
+	}
+	for (unsigned int i = 0; i < NPFILES; i++)
+		d.pf[i].task = -1;
 	snprintf(d.state_dir, sizeof(d.state_dir), "%s", qrtx_store_dir(d.store));
 	if (!d.socket_path) {
 		if (!state_dir) {
@@ -1794,10 +2609,31 @@ int main(int argc, char **argv)
 	d.lfd = listen_on(d.socket_path);
 	if (d.lfd < 0 || d.sfd < 0)
 		return 1;
-	ret = io_uring_queue_init(RING_DEPTH, &d.ring, 0);
-	if (ret) {
-		logmsg("io_uring: %s", strerror(-ret));
-		return 1;
+	{
+		struct io_uring_params p = { 0 };
+		struct rlimit rl;
+
+		/* Room for every chain's completions. */
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = 8 * NPFILES + 4 * RING_DEPTH;
+		ret = io_uring_queue_init_params(RING_DEPTH, &d.ring, &p);
+		if (ret) {
+			logmsg("io_uring: %s", strerror(-ret));
+			return 1;
+		}
+		/* A file table for the writes in flight (it counts against
+		 * the open files limit). */
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 4 * NPFILES &&
+		    rl.rlim_max >= 4 * NPFILES) {
+			rl.rlim_cur = 4 * NPFILES;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		ret = io_uring_register_files_sparse(&d.ring, 2 * NPFILES);
+		if (ret) {
+			logmsg("io_uring: cannot register %d file slots: %s (a kernel of 5.19 or "
+			       "later is needed)", 2 * NPFILES, strerror(-ret));
+			return 1;
+		}
 	}
 	d.start_ns = now_ns();
 #ifdef QRTX_FAULTS
@@ -1880,9 +2716,44 @@ int main(int argc, char **argv)
 			case UD_SIGNAL:
 				d.stop = true;
 				break;
+			case UD_PFILE:
+				on_pfile(idx, gen, res);
+				break;
+			case UD_ALOG:
+				on_alog(idx, res);
+				break;
 			}
 		}
 		io_uring_cq_advance(&d.ring, seen);
+		ptask_kick();
+	}
+
+	/* Writes in flight end as they would have: a submission made
+	 * durable is answered, an end written is shown. */
+	{
+		uint64_t limit = now_ns() + 30ull * 1000000000ull;
+
+		while ((d.pf_used || d.alog_ops || d.npwait) && now_ns() < limit) {
+			struct io_uring_cqe *cqe;
+			struct __kernel_timespec ts = { 0, 100 * 1000 * 1000 };
+
+			ptask_kick();
+			ret = io_uring_submit_and_wait_timeout(&d.ring, &cqe, 1, &ts, NULL);
+			if (ret < 0 && ret != -ETIME && ret != -EINTR)
+				break;
+			while (io_uring_peek_cqe(&d.ring, &cqe) == 0) {
+				uint64_t u = cqe->user_data;
+				enum ud_kind k = (enum ud_kind)(u >> 56);
+
+				if (k == UD_PFILE)
+					on_pfile((uint32_t)u, (uint32_t)(u >> 32) & 0xffffff, cqe->res);
+				else if (k == UD_ALOG)
+					on_alog((uint32_t)u, cqe->res);
+				io_uring_cqe_seen(&d.ring, cqe);
+			}
+		}
+		if (d.pf_used || d.alog_ops)
+			logmsg("stopping with writes still in flight");
 	}
 
 	write_metrics();
@@ -1911,6 +2782,20 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < d.nworkers; i++)
 		free(d.workers[i].in);
+	for (size_t i = 0; i < d.ntasks; i++)
+		if (d.tasks[i].used)
+			ptask_free(i);
+	for (size_t i = 0; i < d.njobs; i++) {
+		free(d.jobs[i].input);
+		free(d.jobs[i].results);
+	}
+	free(d.tasks);
+	free(d.pwait);
+	free(d.alog_buf);
+	free(d.alog_wbuf);
+	if (d.alog_fd >= 0)
+		close(d.alog_fd);
+	close(d.cfs_fd);
 	free(d.conns);
 	free(d.jobs);
 	free(d.waiters);

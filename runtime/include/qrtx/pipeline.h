@@ -31,6 +31,13 @@ struct qrtx_run_opts {
 	 * sub-state), e.g. for a worker to report progress. */
 	void (*on_state)(void *arg, const struct qrtx_jobstate *js);
 	void *on_state_arg;
+	/* When set, every artifact after input.job.json goes here instead
+	 * of being written under circuit_fs/<job_id>/ (qrtxd's workers hand
+	 * them to the daemon, which writes them). Returns 0 or -errno with
+	 * err set; a failure fails the job like a failed write would. */
+	int (*persist)(void *arg, const char *name, const char *data, size_t len,
+		       struct qrtx_error *err);
+	void *persist_arg;
 	struct qrtx_exec_opts exec;
 };
 
