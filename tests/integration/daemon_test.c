@@ -402,6 +402,72 @@ static void test_bad_input(struct qrtx_client *c)
 	json_decref(job);
 }
 
+/* nobody's job: its directory and every file in it are nobody's, 0700
+ * and 0600, and nobody reads its result through the daemon. */
+static void test_owner(void)
+{
+	char id[64] = "", path[700];
+	int pfd[2], st, bad = 0, files = 0;
+	struct dirent *e;
+	struct stat sb;
+	DIR *dd;
+	pid_t p;
+
+	if (pipe(pfd))
+		return;
+	p = fork();
+	if (p == 0) {
+		struct qrtx_reply_error re = { 0 };
+		struct qrtx_client *o;
+		json_t *job = NULL, *res = NULL;
+		int to;
+
+		close(pfd[0]);
+		if (setgid(65534) || setuid(65534))
+			_exit(3);
+		if (qrtx_client_connect(sock_path, &o, NULL) ||
+		    qrtx_client_submit(o, "qasm", "bell.qasm", bell, NULL, id, &re) ||
+		    qrtx_client_wait(o, id, 30000, &job, &to, &re) ||
+		    strcmp(state_of(job), "Completed") ||
+		    qrtx_client_result(o, id, NULL, &res, &re) || !res)
+			_exit(1);
+		if (write(pfd[1], id, strlen(id) + 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], id, sizeof(id) - 1) <= 0)
+		id[0] = 0;
+	close(pfd[0]);
+	waitpid(p, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && id[0],
+	   "another user's job completes and they read its result (child status %d)",
+	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	snprintf(path, sizeof(path), "%s/circuit_fs/%s", dir, id);
+	if (stat(path, &sb) || sb.st_uid != 65534 || (sb.st_mode & 07777) != 0700)
+		bad++;
+	dd = opendir(path);
+	while (dd && (e = readdir(dd))) {
+		char f[1024];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", path, e->d_name);
+		files++;
+		if (stat(f, &sb) || sb.st_uid != 65534 || sb.st_gid != 65534 ||
+		    (sb.st_mode & 07777) != 0600) {
+			printf("# %s: uid %u gid %u mode %o\n", e->d_name, (unsigned int)sb.st_uid,
+			       (unsigned int)sb.st_gid, (unsigned int)(sb.st_mode & 07777));
+			bad++;
+		}
+	}
+	if (dd)
+		closedir(dd);
+	ok(!bad && files == 5,
+	   "their job directory (0700) and its %d files (0600) belong to them (%d wrong)", files,
+	   bad);
+}
+
 static void test_other_user(struct qrtx_client *c)
 {
 	struct qrtx_reply_error re = { 0 };
@@ -438,6 +504,7 @@ static void test_other_user(struct qrtx_client *c)
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	   "another user sees neither the job nor it in list (NotFound) (child status %d)",
 	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	test_owner();
 }
 
 static void test_cancel_and_kill(struct qrtx_client *c)
