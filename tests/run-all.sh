@@ -149,9 +149,14 @@ if [ -f driver/qrtx.ko ] && [ -d "$BUILD/selftests" ]; then
 	# Only the driver's benchmark runs in the VM; the simulator's runs here.
 	benches=()
 	[ -x "$BUILD/bench/qrtx_bench" ] && benches=(--bench "$BUILD/bench/qrtx_bench")
+	# The daemon and the CLI, for vm/qrtx_daemon.sh (it skips without them).
+	tools=()
+	for t in "$BUILD"/release/qrtxd "$BUILD"/release/qrtx; do
+		[ -x "$t" ] && tools+=(--tool "$t")
+	done
 	tests/vm/run.sh --kdir "${KDIR:-$(scripts/kdir.sh)}" \
 		--module driver/qrtx.ko --tests "$BUILD/selftests" "${benches[@]}" \
-		--out "$vm_out"
+		"${tools[@]}" --out "$vm_out"
 	if [ -r "$vm_out/counts" ]; then
 		read -r p f s <"$vm_out/counts"
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
