@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,6 +36,7 @@
 
 static int ntest, nfailed;
 static char dir[256], sock_path[300];
+static const char *state_dir;	/* NULL: dir */
 static pid_t daemon_pid;
 
 static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -73,8 +75,8 @@ static void start_daemon(const char *qrtxd, int workers)
 			dup2(fd, 2);
 			dup2(fd, 1);
 		}
-		execl(qrtxd, "qrtxd", "--socket", sock_path, "--state-dir", dir, "--workers", w,
-		      (char *)NULL);
+		execl(qrtxd, "qrtxd", "--socket", sock_path, "--state-dir",
+		      state_dir ? state_dir : dir, "--workers", w, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200; i++) {
@@ -686,6 +688,164 @@ static void test_restart(const char *qrtxd)
 	free(slow);
 }
 
+/* A job whose runs two restarts interrupted is not run a third time. */
+static void test_max_attempts(const char *qrtxd)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	char *slow = layered_source(22, 30), id[64] = "";
+	json_t *job = NULL;
+	int to, st;
+
+	stop_daemon();
+	start_daemon(qrtxd, 1);
+	qrtx_client_connect(sock_path, &c, &re);
+	qrtx_client_submit(c, "qasm", "slow.qasm", slow, NULL, id, &re);
+	for (int round = 0; round < 2; round++) {
+		wait_executing(c, id);
+		qrtx_client_close(c);
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, &st, 0);
+		daemon_pid = 0;
+		start_daemon(qrtxd, 1);
+		qrtx_client_connect(sock_path, &c, &re);
+	}
+	qrtx_client_wait(c, id, 60000, &job, &to, &re);
+	ok(job && !strcmp(state_of(job), "Failed") &&
+	   !strcmp(json_string_value(json_object_get(json_object_get(job, "error"), "category")) ?: "",
+		   "ExecuteError"),
+	   "a job interrupted by two restarts while running fails with ExecuteError (%s)",
+	   job ? state_of(job) : re.message);
+	json_decref(job);
+	qrtx_client_close(c);
+	free(slow);
+}
+
+/*
+ * A full disk (a small tmpfs as the state directory): a submission that
+ * cannot be written is refused with PersistError, a run whose artifacts
+ * cannot be written fails with PersistError, the daemon stays up, what
+ * was written before stays whole, and with room again jobs run.
+ */
+static void test_disk_full(const char *qrtxd)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c = NULL;
+	char small[300], filler[400], id0[64] = "", id[64] = "";
+	json_t *job = NULL, *res = NULL;
+	int to, fd, r, bad = 0;
+	off_t size = 0;
+	char page[4096];
+
+	snprintf(small, sizeof(small), "%s/small", dir);
+	if (geteuid() != 0 || mkdir(small, 0700) ||
+	    mount("qrtx-test", small, "tmpfs", 0, "size=1m,mode=0700")) {
+		skip("disk full: PersistError, daemon up, nothing corrupted",
+		     geteuid() ? "needs root to mount a small tmpfs" : "cannot mount a tmpfs");
+		return;
+	}
+	stop_daemon();
+	state_dir = small;
+	start_daemon(qrtxd, 1);
+	qrtx_client_connect(sock_path, &c, &re);
+	qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id0, &re);
+	qrtx_client_wait(c, id0, 30000, &job, &to, &re);
+	json_decref(job);
+	job = NULL;
+
+	snprintf(filler, sizeof(filler), "%s/filler", small);
+	memset(page, 'x', sizeof(page));
+	fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	while (fd >= 0 && (r = (int)write(fd, page, sizeof(page))) > 0)
+		size += r;
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	ok(r == -EPROTO && !strcmp(re.category, "PersistError"),
+	   "disk full: a submission is refused with PersistError (%s: %s)", re.category,
+	   re.message);
+
+	/* Room for the submission, none for the run's artifacts. */
+	if (fd >= 0 && ftruncate(fd, size - (off_t)sizeof(page)))
+		bad++;
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	if (!r)
+		qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	ok(!r && job && !strcmp(state_of(job), "Failed") &&
+	   !strcmp(json_string_value(json_object_get(json_object_get(job, "error"), "category")) ?: "",
+		   "PersistError"),
+	   "disk full: a job whose artifacts cannot be written fails with PersistError (%s: %s)",
+	   job ? state_of(job) : re.message,
+	   json_string_value(json_object_get(json_object_get(job, "error"), "message")) ?: "");
+	json_decref(job);
+	job = NULL;
+	ok(!qrtx_client_result(c, id0, NULL, &res, &re) && res,
+	   "the daemon is up, and a job finished before still gives its result");
+	json_decref(res);
+	res = NULL;
+
+	/* Nothing half-written: every artifact parses, no temporary file. */
+	{
+		char path[700];
+		DIR *cd;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "%s/circuit_fs", small);
+		cd = opendir(path);
+		while (cd && (e = readdir(cd))) {
+			char jd[1024];
+			DIR *dd;
+			struct dirent *f;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(jd, sizeof(jd), "%s/%s", path, e->d_name);
+			dd = opendir(jd);
+			while (dd && (f = readdir(dd))) {
+				char fp[1300];
+				json_error_t je;
+				json_t *doc;
+
+				if (!strcmp(f->d_name, ".") || !strcmp(f->d_name, ".."))
+					continue;
+				if (f->d_name[0] == '.') {
+					printf("# stray %s/%s\n", e->d_name, f->d_name);
+					bad++;
+					continue;
+				}
+				if (!strstr(f->d_name, ".json"))
+					continue;
+				snprintf(fp, sizeof(fp), "%s/%s", jd, f->d_name);
+				doc = json_load_file(fp, 0, &je);
+				if (!doc) {
+					printf("# %s/%s: %s\n", e->d_name, f->d_name, je.text);
+					bad++;
+				}
+				json_decref(doc);
+			}
+			if (dd)
+				closedir(dd);
+		}
+		if (cd)
+			closedir(cd);
+	}
+	ok(!bad, "disk full: every artifact on disk is whole, no temporary file left");
+
+	if (fd >= 0)
+		close(fd);
+	unlink(filler);
+	id[0] = 0;
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	if (!r)
+		qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	ok(!r && job && !strcmp(state_of(job), "Completed"),
+	   "with room again, the next job completes (%s)", job ? state_of(job) : re.message);
+	json_decref(job);
+	qrtx_client_close(c);
+	stop_daemon();
+	state_dir = NULL;
+	umount2(small, MNT_DETACH);
+	rmdir(small);
+}
+
 /* Kills that fail (injected): the slot is a zombie, then recovered. */
 static void test_zombie(const char *faults)
 {
@@ -988,6 +1148,8 @@ int main(int argc, char **argv)
 	}
 	test_priority(argv[1]);
 	test_restart(argv[1]);
+	test_max_attempts(argv[1]);
+	test_disk_full(argv[1]);
 	{
 		char faults[1024];
 		const char *slash = strrchr(argv[0], '/');
