@@ -3,7 +3,7 @@
  * qrtxd round trip and throughput, each beside a baseline measured in the
  * same run: a plain Unix-socket echo of messages of the same size.
  *
- *   daemon_bench QRTXD [--jobs N] [--workers W]
+ *   daemon_bench QRTXD [--jobs N] [--workers W] [--dir PARENT]
  *
  * Round trip: one Bell job at a time, submit then wait then result, one
  * connection; p50 and p99 over N jobs. Throughput: 64 and 1024 Bell jobs
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/vfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,7 +28,7 @@
 
 #include "qrtx/proto.h"
 
-static char dir[64], sock_path[100], echo_path[100];
+static char dir[80], sock_path[100], echo_path[100];
 
 static const char *bell =
 	"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\n"
@@ -267,11 +268,13 @@ static double throughput(const char *path, bool echo, int inflight, int total)
 int main(int argc, char **argv)
 {
 	int n = 200, workers = 2;
+	const char *parent = "/tmp";
+	struct statfs sf;
 	pid_t pid;
 	double d50, d99, e50, e99;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: daemon_bench QRTXD [--jobs N] [--workers W]\n");
+		fprintf(stderr, "usage: daemon_bench QRTXD [--jobs N] [--workers W] [--dir PARENT]\n");
 		return 2;
 	}
 	for (int i = 2; i + 1 < argc; i += 2) {
@@ -279,10 +282,12 @@ int main(int argc, char **argv)
 			n = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--workers"))
 			workers = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--dir"))
+			parent = argv[i + 1];
 	}
 	if (n < 10)
 		n = 10;
-	snprintf(dir, sizeof(dir), "/tmp/qrtxd-bench-XXXXXX");
+	snprintf(dir, sizeof(dir), "%.50s/qrtxd-bench-XXXXXX", parent);
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(sock_path, sizeof(sock_path), "%s/s.sock", dir);
@@ -310,6 +315,11 @@ int main(int argc, char **argv)
 
 	printf("qrtxd benchmark: Bell jobs (100 shots), %d workers; baseline: a Unix-socket "
 	       "echo of the same messages\n", workers);
+	if (!statfs(dir, &sf))
+		printf("state directory on %s (%s)\n", parent,
+		       sf.f_type == 0xEF53 ? "ext4" : sf.f_type == 0x01021994 ? "tmpfs" :
+		       sf.f_type == 0x58465342 ? "xfs" : sf.f_type == 0x9123683E ? "btrfs" :
+		       "another file system");
 	round_trip(sock_path, false, n, &d50, &d99);
 	round_trip(echo_path, true, n, &e50, &e99);
 	printf("round trip submit+wait+result, 1 in flight, %d jobs: p50 %.1f us (echo %.1f us, "
