@@ -363,17 +363,30 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 			goto fail;
 	}
 
-	move(opts, &res->js, QRTX_JOB_VALIDATING);
-	ret = validate(job, err);
-	if (ret)
-		goto fail;
+	if (opts->part == QRTX_RUN_EXECUTE) {
+		/* Validated and compiled by an earlier call: checked again,
+		 * quietly; the compiled artifacts are there already. */
+		qrtx_jobstate_move(&res->js, QRTX_JOB_VALIDATING);
+		ret = validate(job, err);
+		if (ret)
+			goto fail;
+		qrtx_jobstate_move(&res->js, QRTX_JOB_COMPILING);
+		qrtx_jobstate_move(&res->js, QRTX_JOB_QUEUED);
+	} else {
+		move(opts, &res->js, QRTX_JOB_VALIDATING);
+		ret = validate(job, err);
+		if (ret)
+			goto fail;
 
-	move(opts, &res->js, QRTX_JOB_COMPILING);
-	ret = compile_artifacts(opts, store, job, res->job_id, err);
-	if (ret)
-		goto fail;
+		move(opts, &res->js, QRTX_JOB_COMPILING);
+		ret = compile_artifacts(opts, store, job, res->job_id, err);
+		if (ret)
+			goto fail;
 
-	move(opts, &res->js, QRTX_JOB_QUEUED);
+		move(opts, &res->js, QRTX_JOB_QUEUED);
+		if (opts->part == QRTX_RUN_PREPARE)
+			goto out;
+	}
 	move(opts, &res->js, QRTX_JOB_ALLOCATING);
 	ret = qrtx_res_open(opts->device, &ledger);
 	if (ret) {

@@ -116,6 +116,11 @@ static int res_ioctl(struct qrtx_res *r, unsigned long cmd, void *arg)
 	return ioctl(r->fd, cmd, arg) ? -errno : 0;
 }
 
+int qrtx_res_fd(const struct qrtx_res *r)
+{
+	return r->backend == QRTX_RES_KERNEL ? r->fd : -1;
+}
+
 int qrtx_res_info(struct qrtx_res *r, struct qrtx_info *info)
 {
 	if (r->backend == QRTX_RES_KERNEL)

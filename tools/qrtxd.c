@@ -39,9 +39,12 @@
 #include <unistd.h>
 
 #include "qrtx/client.h"
+#include "qrtx/exec.h"
 #include "qrtx/jobstate.h"
+#include "qrtx/ledger.h"
 #include "qrtx/pipeline.h"
 #include "qrtx/proto.h"
+#include "qrtx/resource.h"
 #include "qrtx/store.h"
 #include "qrtx/submit.h"
 
@@ -60,7 +63,7 @@
 #define MAX_ATTEMPTS 2
 
 enum ud_kind { UD_ACCEPT = 1, UD_RECV, UD_SEND, UD_WRECV, UD_PIDFD, UD_TICK, UD_SIGNAL,
-	       UD_PFILE, UD_ALOG };
+	       UD_PFILE, UD_ALOG, UD_DEVPOLL };
 
 /* Atomic writes in flight at once; each has two fixed-file slots. */
 #define NPFILES 256
@@ -119,6 +122,12 @@ struct job {
 	char *input;			/* input.job.json until a worker takes it */
 	char *results;			/* results.json, cached (NULL: read it) */
 	unsigned int nptasks;		/* its end's writes in flight */
+	/* Capacity: what a run needs, from the circuit at submission. */
+	uint64_t need_qubits, need_bytes;
+	bool prepared;			/* validated and compiled: waits in Queued */
+	bool admitted;			/* capacity counted for it by the daemon */
+	bool pend;			/* in d.pend_* (kernel: not reserved yet) */
+	uint64_t handle;		/* in the daemon's own ledger */
 };
 
 /* Latency histograms, Prometheus style: cumulative counts of
@@ -175,7 +184,7 @@ struct pfile {
  * everything it made in place). Writes of one phase run at once, and
  * their fsyncs meet in the file system's journal commits.
  */
-enum ptask_kind { PT_SUBMIT, PT_END };
+enum ptask_kind { PT_SUBMIT, PT_END, PT_ARTS };
 
 #define PT_MAXFILES 4
 
@@ -211,6 +220,7 @@ struct worker {
 	unsigned char rbuf[4096];
 	bool dispatching;		/* waits for its job's run record */
 	uint64_t batch;			/* the run records' batch holding it */
+	enum qrtx_run_part part;	/* of its job it runs */
 };
 
 static struct {
@@ -257,6 +267,15 @@ static struct {
 	struct { uid_t uid; gid_t gid; int id; } pers[64];
 	unsigned int npers;
 	char alog_path[4200];
+	/* Admission: jobs start only with capacity for them. With the
+	 * kernel module, /dev/qrtx is asked (workers reserve there
+	 * themselves); without it, the daemon's own ledger holds each
+	 * running job's capacity until the job ends. */
+	struct qrtx_res *dev;
+	struct qrtx_ledger *ledger;
+	struct qrtx_account *acct;
+	uint64_t pend_qubits, pend_bytes;	/* started, not reserved yet (kernel) */
+	bool dev_polled;
 	uint64_t invalid_moves;		/* moves the transition table refuses */
 	/* observability */
 	const char *metrics_path;
@@ -603,7 +622,7 @@ static void ptask_pfile_done(size_t ti, int err, const char *what)
 		t->pending--;
 	if (t->pending)
 		return;
-	if (!t->err && t->phase == 0) {
+	if (!t->err && t->phase == 0 && t->kind != PT_ARTS) {
 		t->phase = 1;
 		ptask_run(ti);
 		return;
@@ -647,7 +666,8 @@ static int worker_persist(void *arg, const char *name, const char *data, size_t 
 
 /* Rebuild the job from its input.job.json (the daemon sends its text)
  * and run it; the artifacts are left in w->artifacts. */
-static int worker_run(struct wctx *w, const char *input, struct qrtx_error *err)
+static int worker_run(struct wctx *w, const char *input, enum qrtx_run_part part,
+		      struct qrtx_error *err)
 {
 	struct qrtx_run_opts ro = { 0 };
 	struct qrtx_run_result res;
@@ -685,6 +705,7 @@ static int worker_run(struct wctx *w, const char *input, struct qrtx_error *err)
 		ro.on_state_arg = w;
 		ro.persist = worker_persist;
 		ro.persist_arg = w;
+		ro.part = part;
 		ro.exec.exact = jo.exact;
 		ret = qrtx_run_job(job, &ro, &res, err);
 		qrtx_run_result_free(&res);
@@ -700,6 +721,7 @@ static void __attribute__((noreturn)) worker_main(int sock)
 		struct qrtx_error err = { 0 };
 		char ebuf[256], msg[1024];
 		struct wctx w = { sock, NULL, NULL };
+		const char *part;
 		json_t *req, *done;
 		int ret = qrtx_proto_recv(sock, &req, ebuf, sizeof(ebuf));
 
@@ -711,11 +733,15 @@ static void __attribute__((noreturn)) worker_main(int sock)
 			json_decref(req);
 			_exit(1);
 		}
-		ret = worker_run(&w, json_string_value(json_object_get(req, "input")), &err);
+		part = json_string_value(json_object_get(req, "part"));
+		ret = worker_run(&w, json_string_value(json_object_get(req, "input")),
+				 !part ? QRTX_RUN_WHOLE : !strcmp(part, "prepare") ?
+				 QRTX_RUN_PREPARE : QRTX_RUN_EXECUTE, &err);
 		/* The pipeline freed the state and released the reservation
 		 * before returning: nothing is held now, and the report says so. */
 		done = json_pack("{s:s, s:b, s:s, s:{s:i, s:i}, s:o}", "job_id", w.job_id,
-				 "done", 1, "state", ret ? "Failed" : "Completed",
+				 "done", 1, "state", ret ? "Failed" : part && !strcmp(part, "prepare") ?
+				 "Queued" : "Completed",
 				 "held", "qubits", 0, "host_bytes", 0, "artifacts", w.artifacts);
 		if (ret) {
 			qrtx_error_format(&err, msg, sizeof(msg));
@@ -903,8 +929,11 @@ static void set_state(size_t ji, enum qrtx_job_state s)
 }
 
 /* Answer the waits and cancels on job ji (it is final). */
+static void unadmit(struct job *j);
+
 static void finish_job(size_t ji)
 {
+	unadmit(&d.jobs[ji]);
 	d.jobs[ji].finished_ns = now_ns();
 	d.finished[d.jobs[ji].state]++;
 	hist_add(&d.turnaround, (double)(d.jobs[ji].finished_ns - d.jobs[ji].submitted_ns) / 1e9);
@@ -1060,6 +1089,14 @@ static void ptask_done(size_t ti)
 	} else if (t->detached) {
 		if (t->err)
 			logmsg("job %s: %s", j->id, msg);
+	} else if (t->kind == PT_ARTS) {
+		if (t->err && !ended(j)) {
+			logmsg("job %s: %s", j->id, msg);
+			if (j->worker >= 0 && !d.workers[j->worker].dispatching)
+				kill_worker((unsigned int)j->worker);
+			set_error(j, "PersistError", "%s", msg);
+			end_job(ji, QRTX_JOB_FAILED, NULL, NULL);
+		}
 	} else {
 		enum qrtx_job_state s = j->ending;
 
@@ -1099,7 +1136,7 @@ static void ptask_done(size_t ti)
 			}
 		}
 	}
-	if (t->kind == PT_END)
+	if (t->kind != PT_SUBMIT)
 		j->nptasks--;
 	ptask_free(ti);
 	schedule();
@@ -1160,6 +1197,27 @@ static int alog_add(const char *id)
 	return 0;
 }
 
+/* Send worker wi its job's part; a worker that cannot be told is
+ * killed, and its exit ends the job. */
+static void send_run(unsigned int wi)
+{
+	struct worker *w = &d.workers[wi];
+	struct job *j = &d.jobs[w->job];
+	json_t *m = json_pack("{s:s, s:s, s:s}", "op", "run", "job_id", j->id, "input",
+			      j->input ? j->input : "");
+
+	if (m && w->part != QRTX_RUN_WHOLE)
+		json_object_set_new(m, "part", json_string(w->part == QRTX_RUN_PREPARE ?
+							   "prepare" : "execute"));
+	if (!m || qrtx_proto_send(w->sock, m)) {
+		kill_worker(wi);
+	} else if (w->part != QRTX_RUN_PREPARE) {
+		free(j->input);
+		j->input = NULL;
+	}
+	json_decref(m);
+}
+
 /* The run records of a batch are durable (or not): tell its workers. */
 static void on_alog(unsigned int op, int res)
 {
@@ -1179,7 +1237,6 @@ static void on_alog(unsigned int op, int res)
 	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
 		struct worker *w = &d.workers[wi];
 		struct job *j;
-		json_t *m;
 
 		if (!w->dispatching || w->batch != batch)
 			continue;
@@ -1197,16 +1254,7 @@ static void on_alog(unsigned int op, int res)
 			}
 			continue;
 		}
-		m = json_pack("{s:s, s:s, s:s}", "op", "run", "job_id", j->id, "input",
-			      j->input ? j->input : "");
-		if (!m || qrtx_proto_send(w->sock, m)) {
-			/* The worker is gone or going: its exit ends the job. */
-			kill_worker(wi);
-		} else {
-			free(j->input);
-			j->input = NULL;
-		}
-		json_decref(m);
+		send_run(wi);
 	}
 	alog_flush();
 	schedule();
@@ -1217,8 +1265,115 @@ static double job_rank(const struct job *j, uint64_t now)
 	return j->priority + (double)(now - j->submitted_ns) / 1e9 / AGING_S;
 }
 
-/* Give each free worker the best waiting job; they are told once the
- * runs' records are durable. */
+/* --- admission --------------------------------------------------------- */
+
+static void arm_dev_poll(void)
+{
+	struct io_uring_sqe *sqe;
+
+	if (d.dev_polled)
+		return;
+	sqe = sqe_get();
+	io_uring_prep_poll_add(sqe, qrtx_res_fd(d.dev), POLLIN);
+	io_uring_sqe_set_data64(sqe, ud(UD_DEVPOLL, 0, 0));
+	d.dev_polled = true;
+}
+
+/*
+ * Whether job ji's run may start now: 1 yes (its capacity is counted
+ * until it reserves it itself, kernel, or until it ends, own ledger);
+ * 0 not yet (the device polled for returned capacity); 2 never (more
+ * than the pools hold: it runs and fails allocating, saying so).
+ */
+static int admit(size_t ji)
+{
+	struct job *j = &d.jobs[ji];
+	struct qrtx_reserve req = { 0 };
+	int ret;
+
+	if (j->admitted)
+		return 1;
+	req.flags = QRTX_RESERVE_NONBLOCK;
+	if (d.dev) {
+		/* Room for it beside the runs started and not reserved yet. */
+		req.qubits = j->need_qubits + d.pend_qubits;
+		req.host_bytes = j->need_bytes + d.pend_bytes;
+		ret = qrtx_res_reserve(d.dev, &req);
+		if (!ret) {
+			qrtx_res_release(d.dev, req.handle);
+			d.pend_qubits += j->need_qubits;
+			d.pend_bytes += j->need_bytes;
+			j->pend = j->admitted = true;
+			return 1;
+		}
+		if (ret == -ENOSPC && !d.pend_qubits && !d.pend_bytes)
+			return 2;
+		arm_dev_poll();	/* the failed reservation armed it */
+		return 0;
+	}
+	req.qubits = j->need_qubits;
+	req.host_bytes = j->need_bytes;
+	ret = qrtx_account_reserve(d.acct, &req);
+	if (!ret) {
+		j->handle = req.handle;
+		j->admitted = true;
+		return 1;
+	}
+	return ret == -ENOSPC ? 2 : 0;
+}
+
+/* Its worker reserved on /dev/qrtx: no longer counted as pending. */
+static void unpend(struct job *j)
+{
+	if (!j->pend)
+		return;
+	d.pend_qubits -= j->need_qubits;
+	d.pend_bytes -= j->need_bytes;
+	j->pend = false;
+}
+
+static void unadmit(struct job *j)
+{
+	unpend(j);
+	if (j->admitted && !d.dev)
+		qrtx_account_release(d.acct, j->handle);
+	j->admitted = false;
+}
+
+/* Tell worker wi to run its job's part (once the run's record is
+ * durable, for the parts that execute). */
+static void dispatch(unsigned int wi, size_t ji, enum qrtx_run_part part)
+{
+	struct worker *w = &d.workers[wi];
+	struct job *j = &d.jobs[ji];
+
+	j->worker = (int)wi;
+	w->job = (long)ji;
+	w->part = part;
+	if (part == QRTX_RUN_PREPARE) {
+		send_run(wi);
+		return;
+	}
+	if (alog_add(j->id)) {
+		j->worker = -1;
+		w->job = -1;
+		set_error(j, "PersistError", "no memory to record the run");
+		end_job(ji, QRTX_JOB_FAILED, NULL, NULL);
+		return;
+	}
+	j->attempts++;
+	w->dispatching = true;
+	w->batch = d.alog_batch + 1;
+}
+
+/*
+ * Give each free worker the best job: to run whole, or (prepared) from
+ * Allocating on, when there is capacity for it; else, to validate and
+ * compile only, the best job not prepared yet, which then waits in
+ * Queued without a worker. A prepared job short of capacity holds back
+ * the runs of those ranked below it (no overtaking: aging lifts every
+ * job to the front in the end).
+ */
 static void schedule(void)
 {
 	uint64_t now = now_ns();
@@ -1227,33 +1382,38 @@ static void schedule(void)
 		return;
 	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
 		struct worker *w = &d.workers[wi];
-		long best = -1;
+		long best = -1, best_new = -1;
+		int a;
 
 		if (!w->pid || w->job >= 0 || w->killed)
 			continue;
 		for (size_t i = 0; i < d.njobs; i++) {
 			const struct job *j = &d.jobs[i];
 
-			if (j->state != QRTX_JOB_PENDING || j->worker >= 0 || !visible(j) ||
-			    ended(j))
+			if (j->worker >= 0 || !visible(j) || ended(j) ||
+			    !(j->state == QRTX_JOB_PENDING ||
+			      (j->state == QRTX_JOB_QUEUED && j->prepared)))
 				continue;
 			if (best < 0 || job_rank(j, now) > job_rank(&d.jobs[best], now) ||
 			    (job_rank(j, now) == job_rank(&d.jobs[best], now) &&
 			     j->seq < d.jobs[best].seq))
 				best = (long)i;
+			if (j->state == QRTX_JOB_PENDING &&
+			    (best_new < 0 || job_rank(j, now) > job_rank(&d.jobs[best_new], now) ||
+			     (job_rank(j, now) == job_rank(&d.jobs[best_new], now) &&
+			      j->seq < d.jobs[best_new].seq)))
+				best_new = (long)i;
 		}
 		if (best < 0)
 			break;
-		if (alog_add(d.jobs[best].id)) {
-			set_error(&d.jobs[best], "PersistError", "no memory to record the run");
-			end_job((size_t)best, QRTX_JOB_FAILED, NULL, NULL);
-			continue;
-		}
-		d.jobs[best].attempts++;
-		d.jobs[best].worker = (int)wi;
-		w->job = best;
-		w->dispatching = true;
-		w->batch = d.alog_batch + 1;
+		a = admit((size_t)best);
+		if (a)
+			dispatch(wi, (size_t)best, d.jobs[best].prepared ? QRTX_RUN_EXECUTE :
+									  QRTX_RUN_WHOLE);
+		else if (best_new >= 0)
+			dispatch(wi, (size_t)best_new, QRTX_RUN_PREPARE);
+		else
+			break;
 	}
 	alog_flush();
 }
@@ -1515,6 +1675,8 @@ static json_t *op_submit(uint32_t ci, json_t *req, json_t *id, uid_t uid)
 	j->state = QRTX_JOB_PENDING;
 	j->ending = QRTX_JOB_PENDING;
 	snprintf(j->name, sizeof(j->name), "%s", name);
+	j->need_qubits = spec->circuit->nqubits;
+	j->need_bytes = qrtx_exec_state_bytes(spec->circuit, spec->precision);
 	qrtx_job_spec_free(spec);
 	new_job_id(j->id);
 
@@ -1648,6 +1810,18 @@ static json_t *handle(uint32_t ci, json_t *req)
 			      (double)(now_ns() - d.start_ns) / 1e9);
 		json_object_set_new(s, "zombies", json_integer(zombies));
 		json_object_set_new(s, "invalid_moves", json_integer((json_int_t)d.invalid_moves));
+		{
+			struct qrtx_info info = { 0 };
+
+			if (!(d.dev ? qrtx_res_info(d.dev, &info) : qrtx_account_info(d.acct, &info)))
+				json_object_set_new(s, "pools", json_pack(
+					"{s:s, s:{s:I, s:I}, s:{s:I, s:I}}", "ledger",
+					d.dev ? "kernel" : "daemon", "qubits", "used",
+					(json_int_t)info.qubits.used, "total",
+					(json_int_t)info.qubits.total, "host_bytes", "used",
+					(json_int_t)info.host_bytes.used, "total",
+					(json_int_t)info.host_bytes.total));
+		}
 		{
 			json_t *fin = json_object(), *stg = json_object();
 			uint64_t ended = 0;
@@ -2033,6 +2207,32 @@ static void worker_message(unsigned int wi, json_t *m)
 		}
 		if (ended(j))
 			return;	/* cancelled or timed out meanwhile */
+		if (!e && !strcmp(st, "Queued")) {
+			/* Prepared: it waits in Queued for capacity, without
+			 * a worker; its compiled artifacts are written. */
+			size_t ti = ptask_new(PT_ARTS, (size_t)ji);
+
+			arts = json_object_get(m, "artifacts");
+			note_move(j, QRTX_JOB_QUEUED);
+			j->state = QRTX_JOB_QUEUED;
+			j->prepared = true;
+			if (ti != SIZE_MAX) {
+				struct ptask *t = &d.tasks[ti];
+
+				for (unsigned int i = 0; i < 2; i++) {
+					const char *text = json_string_value(
+						json_object_get(arts, artifact_names[i]));
+
+					if (!text)
+						continue;
+					t->name[t->nfiles] = artifact_names[i];
+					t->text[t->nfiles++] = strdup(text);
+				}
+				j->nptasks++;
+				ptask_run(ti);
+			}
+			return;
+		}
 		if (e)
 			set_error(j, json_string_value(json_object_get(e, "category")) ?: "ExecuteError",
 				  "%s", json_string_value(json_object_get(e, "message")) ?: "");
@@ -2049,6 +2249,8 @@ static void worker_message(unsigned int wi, json_t *m)
 			note_move(j, (enum qrtx_job_state)s);
 			j->state = (enum qrtx_job_state)s;
 		}
+	if (j->state == QRTX_JOB_EXECUTING)
+		unpend(j);	/* its worker holds its reservation now */
 	j->sub = QRTX_EXEC_NONE;
 	for (int s = 1; sub && s < QRTX_EXEC_NSUBSTATES; s++)
 		if (!strcmp(sub, qrtx_exec_substate_name((enum qrtx_exec_substate)s)))
@@ -2226,6 +2428,25 @@ static json_t *load_artifact(const char *id, const char *name)
 	return json_load_file(path, 0, &je);
 }
 
+/* What a recovered job's run needs, from its input. */
+static void job_need(struct job *j, json_t *in)
+{
+	struct qrtx_error err = { 0 };
+	struct qrtx_job_spec *spec = NULL;
+	struct qrtx_job_opts jo;
+	json_t *src = json_object_get(in, "source");
+	const char *text = json_string_value(json_object_get(src, "text"));
+	const char *kind = json_string_value(json_object_get(src, "kind"));
+
+	if (!text || !kind || qrtx_job_opts_from_json(json_object_get(in, "options"), &jo, &err) ||
+	    qrtx_job_from_source(j->name, text, strlen(text), !strcmp(kind, "json"), &jo, &spec,
+				 &err))
+		return;	/* its run fails, saying why */
+	j->need_qubits = spec->circuit->nqubits;
+	j->need_bytes = qrtx_exec_state_bytes(spec->circuit, spec->precision);
+	qrtx_job_spec_free(spec);
+}
+
 static int cmp_by_id(const void *a, const void *b)
 {
 	return strcmp(d.jobs[*(const size_t *)a].id, d.jobs[*(const size_t *)b].id);
@@ -2368,6 +2589,7 @@ static int recover(void)
 		} else {
 			j->state = QRTX_JOB_PENDING;
 			j->input = json_dumps(in, JSON_COMPACT);
+			job_need(j, in);
 		}
 		json_decref(in);
 		json_decref(meta);
@@ -2412,7 +2634,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: qrtxd [--socket PATH] [--state-dir DIR] [--workers N] [--metrics FILE]\n"
-		"             [--keep-days D] [--keep-jobs N]\n"
+		"             [--keep-days D] [--keep-jobs N] [--pool-qubits N]\n"
+		"             [--pool-host-bytes N]\n"
 		"\n"
 		"Run QRTX jobs for the clients of a Unix socket (see 'qrtx submit').\n"
 		"Stays in the foreground; SIGTERM or SIGINT stop it.\n"
@@ -2429,6 +2652,10 @@ static void usage(FILE *f)
 		"  --keep-days D     retention: finished jobs' artifacts are removed D days\n"
 		"                    after they end (default 30; checked hourly)\n"
 		"  --keep-jobs N     and beyond the newest N finished jobs (default 100000)\n"
+		"  --pool-qubits N, --pool-host-bytes N\n"
+		"                    without the kernel module, the pools the daemon admits\n"
+		"                    runs against (default 64 qubits and half the memory);\n"
+		"                    with it, /dev/qrtx's pools rule and these are refused\n"
 		"  -h, --help        show this help\n"
 		"\n"
 		"Exit status: 0 stopped by a signal, 1 could not start, 2 bad usage.\n",
@@ -2488,11 +2715,14 @@ int main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "keep-days", required_argument, NULL, 'k' },
 		{ "keep-jobs", required_argument, NULL, 'n' },
+		{ "pool-qubits", required_argument, NULL, 'Q' },
+		{ "pool-host-bytes", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *state_dir = NULL;
 	char *sock_default = NULL;
+	uint64_t pool_qubits = 0, pool_bytes = 0;
 	struct qrtx_error err = { 0 };
 	sigset_t mask;
 	int c, ret;
@@ -2536,6 +2766,24 @@ int main(int argc, char **argv)
 				d.keep_days = v;
 			else
 				d.keep_jobs = (long)v;
+			break;
+		}
+		case 'Q':
+		case 'B': {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (*end || !*optarg || *optarg == '-' || errno || !v) {
+				fprintf(stderr, "qrtxd: --%s needs a whole number > 0\n",
+					c == 'Q' ? "pool-qubits" : "pool-host-bytes");
+				return 2;
+			}
+			if (c == 'Q')
+				pool_qubits = v;
+			else
+				pool_bytes = v;
 			break;
 		}
 		case 'h':
@@ -2640,6 +2888,40 @@ int main(int argc, char **argv)
 	if (getenv("QRTX_FAULT_KILL_FAILS"))
 		d.fault_kill_fails = (unsigned int)atoi(getenv("QRTX_FAULT_KILL_FAILS"));
 #endif
+	/* Admission: the kernel's pools, else a ledger of the daemon's own
+	 * with the in-process ledger's pools. */
+	if (access("/dev/qrtx", F_OK) == 0) {
+		if (pool_qubits || pool_bytes) {
+			logmsg("--pool-qubits and --pool-host-bytes size the daemon's own ledger; "
+			       "with /dev/qrtx its pools rule (see its sysfs)");
+			return 2;
+		}
+		ret = qrtx_res_open(NULL, &d.dev);
+		if (ret || qrtx_res_backend(d.dev) != QRTX_RES_KERNEL) {
+			logmsg("cannot open /dev/qrtx: %s; jobs are admitted on the daemon's "
+			       "own ledger", strerror(ret ? -ret : ENODEV));
+			qrtx_res_close(d.dev);
+			d.dev = NULL;
+		}
+	}
+	if (!d.dev) {
+		struct qrtx_ledger_config cfg = { .qubits = 64 };
+		long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+		if (pages > 0 && psize > 0)
+			cfg.host_bytes = (uint64_t)pages * (uint64_t)psize / 2;
+		if (pool_qubits)
+			cfg.qubits = pool_qubits;
+		if (pool_bytes)
+			cfg.host_bytes = pool_bytes;
+		ret = qrtx_ledger_new(&cfg, &d.ledger);
+		if (!ret)
+			ret = qrtx_account_open(d.ledger, &d.acct);
+		if (ret) {
+			logmsg("cannot make a ledger: %s", strerror(-ret));
+			return 1;
+		}
+	}
 	ret = recover();
 	if (ret) {
 		logmsg("cannot recover jobs from %s: %s", d.state_dir, strerror(-ret));
@@ -2722,6 +3004,10 @@ int main(int argc, char **argv)
 			case UD_ALOG:
 				on_alog(idx, res);
 				break;
+			case UD_DEVPOLL:
+				d.dev_polled = false;	/* capacity came back */
+				schedule();
+				break;
 			}
 		}
 		io_uring_cq_advance(&d.ring, seen);
@@ -2796,6 +3082,11 @@ int main(int argc, char **argv)
 	if (d.alog_fd >= 0)
 		close(d.alog_fd);
 	close(d.cfs_fd);
+	if (d.acct)
+		qrtx_account_close(d.acct);
+	if (d.ledger)
+		qrtx_ledger_free(d.ledger);
+	qrtx_res_close(d.dev);
 	free(d.conns);
 	free(d.jobs);
 	free(d.waiters);

@@ -37,6 +37,7 @@
 static int ntest, nfailed;
 static char dir[256], sock_path[300];
 static const char *state_dir;	/* NULL: dir */
+static const char *extra_arg[3];	/* more daemon options */
 static pid_t daemon_pid;
 
 static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -76,7 +77,8 @@ static void start_daemon(const char *qrtxd, int workers)
 			dup2(fd, 1);
 		}
 		execl(qrtxd, "qrtxd", "--socket", sock_path, "--state-dir",
-		      state_dir ? state_dir : dir, "--workers", w, (char *)NULL);
+		      state_dir ? state_dir : dir, "--workers", w, extra_arg[0], extra_arg[1],
+		      extra_arg[2], (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200; i++) {
@@ -688,6 +690,89 @@ static void test_restart(const char *qrtxd)
 	free(slow);
 }
 
+static json_t *job_status(struct qrtx_client *c, const char *id)
+{
+	struct qrtx_reply_error re = { 0 };
+	json_t *job = NULL;
+
+	qrtx_client_status(c, id, &job, &re);
+	return job;
+}
+
+/* Wait (10 s at most) for job id to be in state st. */
+static bool wait_state(struct qrtx_client *c, const char *id, const char *st)
+{
+	for (int i = 0; i < 500; i++) {
+		json_t *job = job_status(c, id);
+		bool there = job && !strcmp(state_of(job), st);
+
+		json_decref(job);
+		if (there)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+/*
+ * Capacity short (the daemon's own ledger sized to one 22-qubit run): a
+ * second such job is validated and compiled, then waits in Queued
+ * without a worker; it can be cancelled there; it runs once the first
+ * one's capacity returns.
+ */
+static void test_admission(const char *qrtxd)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	char *slow = layered_source(22, 30), *quick = layered_source(22, 1);
+	char a[64] = "", b[64] = "", x[64] = "";
+	json_t *st = NULL, *job = NULL, *pools;
+	int to;
+	bool queued;
+
+	stop_daemon();
+	extra_arg[0] = "--pool-qubits";
+	extra_arg[1] = "22";
+	start_daemon(qrtxd, 2);
+	qrtx_client_connect(sock_path, &c, &re);
+	qrtx_client_submit(c, "qasm", "slow.qasm", slow, NULL, a, &re);
+	wait_executing(c, a);
+	qrtx_client_submit(c, "qasm", "quick.qasm", quick, NULL, b, &re);
+	queued = wait_state(c, b, "Queued");
+	usleep(100000);
+	qrtx_client_stats(c, &st, &re);
+	pools = json_object_get(json_object_get(st, "pools"), "qubits");
+	ok(queued && json_integer_value(json_object_get(st, "workers_busy")) == 1,
+	   "capacity short: the second job waits in Queued without a worker (%s, %d of 2 "
+	   "workers busy)", queued ? "Queued" : "not Queued",
+	   (int)json_integer_value(json_object_get(st, "workers_busy")));
+	ok(!strcmp(json_string_value(json_object_get(json_object_get(st, "pools"), "ledger")) ?: "",
+		   "daemon") &&
+	   json_integer_value(json_object_get(pools, "total")) == 22 &&
+	   json_integer_value(json_object_get(pools, "used")) == 22,
+	   "stats shows the daemon's ledger: 22 of 22 qubits held by the running job");
+	json_decref(st);
+	qrtx_client_submit(c, "qasm", "quick.qasm", quick, NULL, x, &re);
+	queued = wait_state(c, x, "Queued");
+	qrtx_client_cancel(c, x, &job, &re);
+	ok(queued && job && !strcmp(state_of(job), "Cancelled"),
+	   "cancel while Queued: Cancelled (%s)", job ? state_of(job) : re.message);
+	json_decref(job);
+	job = NULL;
+	qrtx_client_cancel(c, a, NULL, &re);
+	qrtx_client_wait(c, b, 60000, &job, &to, &re);
+	ok(job && !strcmp(state_of(job), "Completed"),
+	   "once the running job's capacity returns, the queued one runs (%s)",
+	   job ? state_of(job) : re.message);
+	json_decref(job);
+	qrtx_client_close(c);
+	stop_daemon();
+	extra_arg[0] = extra_arg[1] = NULL;
+	start_daemon(qrtxd, 2);
+	free(slow);
+	free(quick);
+}
+
 /* A job whose runs two restarts interrupted is not run a third time. */
 static void test_max_attempts(const char *qrtxd)
 {
@@ -1149,6 +1234,7 @@ int main(int argc, char **argv)
 	test_priority(argv[1]);
 	test_restart(argv[1]);
 	test_max_attempts(argv[1]);
+	test_admission(argv[1]);
 	test_disk_full(argv[1]);
 	{
 		char faults[1024];

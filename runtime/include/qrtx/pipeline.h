@@ -19,6 +19,14 @@
 #include "qrtx/jobstate.h"
 #include "qrtx/store.h"
 
+/* Which part of the pipeline a call runs (qrtxd holds a job in Queued
+ * between the two parts, without a worker). */
+enum qrtx_run_part {
+	QRTX_RUN_WHOLE = 0,
+	QRTX_RUN_PREPARE,	/* validate and compile, stop in Queued */
+	QRTX_RUN_EXECUTE,	/* prepared before: from Allocating to the end */
+};
+
 struct qrtx_run_opts {
 	const char *state_dir;		/* NULL: qrtx_store_default_dir() */
 	const char *device;		/* NULL: /dev/qrtx, else in-process */
@@ -38,6 +46,7 @@ struct qrtx_run_opts {
 	int (*persist)(void *arg, const char *name, const char *data, size_t len,
 		       struct qrtx_error *err);
 	void *persist_arg;
+	enum qrtx_run_part part;
 	struct qrtx_exec_opts exec;
 };
 
@@ -53,7 +62,8 @@ struct qrtx_run_result {
 	char *results_json;		/* results.json as written (malloc'd) */
 };
 
-/* Returns 0 when the job completed; otherwise -errno with err set (and
+/* Returns 0 when the job completed (QRTX_RUN_PREPARE: when it reached
+ * Queued, with no meta.json written); otherwise -errno with err set (and
  * res->js in Failed) — res->job_id is set as soon as the job exists. */
 int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *opts,
 		 struct qrtx_run_result *res, struct qrtx_error *err);

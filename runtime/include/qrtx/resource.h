@@ -24,6 +24,8 @@ int qrtx_res_open(const char *path, struct qrtx_res **out);
 void qrtx_res_close(struct qrtx_res *r);
 
 enum qrtx_res_backend qrtx_res_backend(const struct qrtx_res *r);
+/* The device's file (to poll for returned capacity), -1 in-process. */
+int qrtx_res_fd(const struct qrtx_res *r);
 const char *qrtx_res_backend_name(const struct qrtx_res *r);
 
 int qrtx_res_info(struct qrtx_res *r, struct qrtx_info *info);
