@@ -128,6 +128,16 @@ struct job {
 	bool admitted;			/* capacity counted for it by the daemon */
 	bool pend;			/* in d.pend_* (kernel: not reserved yet) */
 	uint64_t handle;		/* in the daemon's own ledger */
+	/* Rank order, fixed: every job ages at the same rate, so
+	 * priority + age / AGING_S orders jobs as this does. */
+	double key;
+};
+
+/* Job indices, best first (a binary heap); entries that stopped being
+ * candidates are dropped when they come to the top. */
+struct heap {
+	size_t *v;
+	size_t n, cap;
 };
 
 /* Latency histograms, Prometheus style: cumulative counts of
@@ -276,6 +286,13 @@ static struct {
 	struct qrtx_account *acct;
 	uint64_t pend_qubits, pend_bytes;	/* started, not reserved yet (kernel) */
 	bool dev_polled;
+	/* Indexes: waiting jobs by rank (not prepared; prepared, in
+	 * Queued), jobs by id, and the jobs with a timeout. */
+	struct heap waiting, queued;
+	size_t *by_id;			/* open addressing: index + 1, 0 empty */
+	size_t by_id_cap;
+	size_t *tmo;
+	size_t ntmo, tmo_cap;
 	uint64_t invalid_moves;		/* moves the transition table refuses */
 	/* observability */
 	const char *metrics_path;
@@ -886,6 +903,7 @@ static json_t *reply_err(json_t *id, const char *category, const char *fmt, ...)
 
 static void finish_job(size_t ji);
 static void schedule(void);
+static void heap_push(struct heap *h, size_t ji);
 static int remove_job_dir(const struct job *j);
 
 static bool visible(const struct job *j)
@@ -1070,6 +1088,7 @@ static void ptask_done(size_t ti)
 		if (!t->err) {
 			j->acked = true;
 			d.submitted++;
+			heap_push(&d.waiting, ji);
 			if (alive) {
 				json_t *r = reply_ok(t->id);
 
@@ -1260,9 +1279,9 @@ static void on_alog(unsigned int op, int res)
 	schedule();
 }
 
-static double job_rank(const struct job *j, uint64_t now)
+static double job_key(const struct job *j)
 {
-	return j->priority + (double)(now - j->submitted_ns) / 1e9 / AGING_S;
+	return j->priority - (double)j->submitted_ns / 1e9 / AGING_S;
 }
 
 /* --- admission --------------------------------------------------------- */
@@ -1366,6 +1385,138 @@ static void dispatch(unsigned int wi, size_t ji, enum qrtx_run_part part)
 	w->batch = d.alog_batch + 1;
 }
 
+/* --- indexes ----------------------------------------------------------- */
+
+static bool job_before(size_t a, size_t b)
+{
+	const struct job *x = &d.jobs[a], *y = &d.jobs[b];
+
+	return x->key > y->key || (x->key == y->key && x->seq < y->seq);
+}
+
+static void heap_push(struct heap *h, size_t ji)
+{
+	size_t i;
+
+	if (h->n == h->cap) {
+		size_t n = h->cap ? 2 * h->cap : 256;
+		size_t *nv = realloc(h->v, n * sizeof(*nv));
+
+		if (!nv) {
+			logmsg("no memory to queue job %s", d.jobs[ji].id);
+			return;
+		}
+		h->v = nv;
+		h->cap = n;
+	}
+	for (i = h->n++; i && job_before(ji, h->v[(i - 1) / 2]); i = (i - 1) / 2)
+		h->v[i] = h->v[(i - 1) / 2];
+	h->v[i] = ji;
+}
+
+static void heap_pop(struct heap *h)
+{
+	size_t last = h->v[--h->n], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && job_before(h->v[c + 1], h->v[c]))
+			c++;
+		if (!job_before(h->v[c], last))
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
+}
+
+static bool candidate(size_t ji, bool prepared)
+{
+	const struct job *j = &d.jobs[ji];
+
+	return visible(j) && !ended(j) && j->worker < 0 && j->prepared == prepared &&
+	       j->state == (prepared ? QRTX_JOB_QUEUED : QRTX_JOB_PENDING);
+}
+
+/* The best candidate of h, or -1. */
+static long heap_best(struct heap *h, bool prepared)
+{
+	while (h->n && !candidate(h->v[0], prepared))
+		heap_pop(h);
+	return h->n ? (long)h->v[0] : -1;
+}
+
+static size_t id_hash(const char *id)
+{
+	size_t h = 1469598103934665603ull;
+
+	while (*id)
+		h = (h ^ (unsigned char)*id++) * 1099511628211ull;
+	return h;
+}
+
+/* A new job record (index ji) into the id and timeout indexes. */
+static void index_job(size_t ji)
+{
+	size_t m;
+
+	if ((d.njobs + 1) * 2 > d.by_id_cap) {
+		size_t cap = d.by_id_cap ? 2 * d.by_id_cap : 1024;
+		size_t *t = calloc(cap, sizeof(*t));
+
+		if (t) {
+			for (size_t i = 0; i < d.by_id_cap; i++) {
+				if (!d.by_id[i])
+					continue;
+				m = id_hash(d.jobs[d.by_id[i] - 1].id) & (cap - 1);
+				while (t[m])
+					m = (m + 1) & (cap - 1);
+				t[m] = d.by_id[i];
+			}
+			free(d.by_id);
+			d.by_id = t;
+			d.by_id_cap = cap;
+		}
+	}
+	if ((d.njobs + 1) * 2 <= d.by_id_cap) {
+		m = id_hash(d.jobs[ji].id) & (d.by_id_cap - 1);
+		while (d.by_id[m])
+			m = (m + 1) & (d.by_id_cap - 1);
+		d.by_id[m] = ji + 1;
+	}
+	if (d.jobs[ji].timeout_s > 0) {
+		if (d.ntmo == d.tmo_cap) {
+			size_t n = d.tmo_cap ? 2 * d.tmo_cap : 64;
+			size_t *t = realloc(d.tmo, n * sizeof(*t));
+
+			if (!t)
+				return;
+			d.tmo = t;
+			d.tmo_cap = n;
+		}
+		d.tmo[d.ntmo++] = ji;
+	}
+}
+
+static long find_job(const char *id, uid_t uid)
+{
+	size_t m;
+
+	if (!id || !d.by_id_cap)
+		return -1;
+	for (m = id_hash(id) & (d.by_id_cap - 1); d.by_id[m]; m = (m + 1) & (d.by_id_cap - 1)) {
+		const struct job *j = &d.jobs[d.by_id[m] - 1];
+
+		if (visible(j) && !strcmp(j->id, id) && (uid == 0 || j->uid == uid))
+			return (long)(d.by_id[m] - 1);
+	}
+	return -1;
+}
+
 /*
  * Give each free worker the best job: to run whole, or (prepared) from
  * Allocating on, when there is capacity for it; else, to validate and
@@ -1376,55 +1527,30 @@ static void dispatch(unsigned int wi, size_t ji, enum qrtx_run_part part)
  */
 static void schedule(void)
 {
-	uint64_t now = now_ns();
-
 	if (d.stop)
 		return;
 	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
 		struct worker *w = &d.workers[wi];
-		long best = -1, best_new = -1;
-		int a;
+		long p, q, best;
 
 		if (!w->pid || w->job >= 0 || w->killed)
 			continue;
-		for (size_t i = 0; i < d.njobs; i++) {
-			const struct job *j = &d.jobs[i];
-
-			if (j->worker >= 0 || !visible(j) || ended(j) ||
-			    !(j->state == QRTX_JOB_PENDING ||
-			      (j->state == QRTX_JOB_QUEUED && j->prepared)))
-				continue;
-			if (best < 0 || job_rank(j, now) > job_rank(&d.jobs[best], now) ||
-			    (job_rank(j, now) == job_rank(&d.jobs[best], now) &&
-			     j->seq < d.jobs[best].seq))
-				best = (long)i;
-			if (j->state == QRTX_JOB_PENDING &&
-			    (best_new < 0 || job_rank(j, now) > job_rank(&d.jobs[best_new], now) ||
-			     (job_rank(j, now) == job_rank(&d.jobs[best_new], now) &&
-			      j->seq < d.jobs[best_new].seq)))
-				best_new = (long)i;
+		p = heap_best(&d.waiting, false);
+		q = heap_best(&d.queued, true);
+		if (p < 0 && q < 0)
+			break;
+		best = q >= 0 && (p < 0 || job_before((size_t)q, (size_t)p)) ? q : p;
+		if (admit((size_t)best)) {
+			heap_pop(best == q ? &d.queued : &d.waiting);
+			dispatch(wi, (size_t)best, best == q ? QRTX_RUN_EXECUTE : QRTX_RUN_WHOLE);
+		} else if (p >= 0) {
+			heap_pop(&d.waiting);
+			dispatch(wi, (size_t)p, QRTX_RUN_PREPARE);
+		} else {
+			break;
 		}
-		if (best < 0)
-			break;
-		a = admit((size_t)best);
-		if (a)
-			dispatch(wi, (size_t)best, d.jobs[best].prepared ? QRTX_RUN_EXECUTE :
-									  QRTX_RUN_WHOLE);
-		else if (best_new >= 0)
-			dispatch(wi, (size_t)best_new, QRTX_RUN_PREPARE);
-		else
-			break;
 	}
 	alog_flush();
-}
-
-static long find_job(const char *id, uid_t uid)
-{
-	for (size_t i = 0; id && i < d.njobs; i++)
-		if (visible(&d.jobs[i]) && !strcmp(d.jobs[i].id, id) &&
-		    (uid == 0 || d.jobs[i].uid == uid))
-			return (long)i;
-	return -1;
 }
 
 /* Remove a finished job's directory: every file in it (a worker killed
@@ -1697,6 +1823,8 @@ static json_t *op_submit(uint32_t ci, json_t *req, json_t *id, uid_t uid)
 	}
 	j->submitted_ns = now_ns();
 	j->entered_ns[QRTX_JOB_PENDING] = j->submitted_ns;
+	j->key = job_key(j);
+	index_job(d.njobs);
 	d.njobs++;
 	d.tasks[ti].conn = ci;
 	d.tasks[ti].gen = d.conns[ci]->gen;
@@ -1851,7 +1979,8 @@ static json_t *handle(uint32_t ci, json_t *req)
 				json_t *e = json_pack("{s:I, s:b}", "pid", (json_int_t)w->pid,
 						      "zombie", w->pid && w->zombie);
 
-				if (w->pid && w->job >= 0)
+				/* Its job once it has been told of it. */
+				if (w->pid && w->job >= 0 && !w->dispatching)
 					json_object_set_new(e, "job_id",
 							    json_string(d.jobs[w->job].id));
 				json_array_append_new(wl, e);
@@ -2216,6 +2345,7 @@ static void worker_message(unsigned int wi, json_t *m)
 			note_move(j, QRTX_JOB_QUEUED);
 			j->state = QRTX_JOB_QUEUED;
 			j->prepared = true;
+			heap_push(&d.queued, (size_t)ji);
 			if (ti != SIZE_MAX) {
 				struct ptask *t = &d.tasks[ti];
 
@@ -2316,6 +2446,7 @@ static void on_worker_exit(unsigned int wi)
 		j->worker = -1;
 		if (w->dispatching) {
 			/* Not told of its job: the job waits for another. */
+			heap_push(j->prepared ? &d.queued : &d.waiting, (size_t)w->job);
 		} else if (!ended(j)) {
 			if (WIFSIGNALED(status))
 				set_error(j, "ExecuteError",
@@ -2364,11 +2495,16 @@ static void on_tick(void)
 		json_decref(w->id);
 		*w = d.waiters[--d.nwaiters];
 	}
-	for (size_t i = 0; i < d.njobs; i++) {
+	for (size_t k = 0; k < d.ntmo;) {
+		size_t i = d.tmo[k];
 		struct job *j = &d.jobs[i];
 
-		if (!j->timeout_s || !visible(j) || ended(j) ||
-		    now < j->submitted_ns + (uint64_t)(j->timeout_s * 1e9))
+		if (ended(j) || j->gone) {
+			d.tmo[k] = d.tmo[--d.ntmo];
+			continue;
+		}
+		k++;
+		if (!visible(j) || now < j->submitted_ns + (uint64_t)(j->timeout_s * 1e9))
 			continue;
 		if (j->worker >= 0 && !d.workers[j->worker].dispatching)
 			kill_worker((unsigned int)j->worker);
@@ -2605,9 +2741,12 @@ static int recover(void)
 	for (size_t i = 0; i < d.njobs; i++) {
 		struct job *j = &d.jobs[i];
 
+		j->key = job_key(j);
+		index_job(i);
 		if (qrtx_job_state_final(j->state))
 			continue;
 		if (j->attempts < MAX_ATTEMPTS) {
+			heap_push(&d.waiting, i);
 			requeued++;
 			continue;
 		}
@@ -3077,6 +3216,10 @@ int main(int argc, char **argv)
 	}
 	free(d.tasks);
 	free(d.pwait);
+	free(d.waiting.v);
+	free(d.queued.v);
+	free(d.by_id);
+	free(d.tmo);
 	free(d.alog_buf);
 	free(d.alog_wbuf);
 	if (d.alog_fd >= 0)
