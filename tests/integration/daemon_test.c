@@ -773,6 +773,116 @@ static void test_admission(const char *qrtxd)
 	free(quick);
 }
 
+/*
+ * kill -9 of the daemon at random moments while a client keeps
+ * submitting: every acknowledged job is there after the restarts and
+ * ends (Completed, or Failed for having been interrupted twice), with
+ * whole results; none is lost.
+ */
+static void test_kill_under_load(const char *qrtxd, int jobs)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	int pfd[2], st, acked = 0, done = 0, interrupted = 0, lost = 0, bad = 0;
+	char (*ids)[64] = calloc((size_t)jobs, 64), delays[128] = "";
+	FILE *in;
+	pid_t kid;
+
+	if (!ids || pipe(pfd))
+		return;
+	stop_daemon();
+	start_daemon(qrtxd, 2);
+	kid = fork();
+	if (kid == 0) {
+		struct qrtx_client *k = NULL;
+		int n = 0;
+
+		close(pfd[0]);
+		for (int tries = 0; n < jobs && tries < 20 * jobs; tries++) {
+			char id[64];
+
+			if (!k && qrtx_client_connect(sock_path, &k, NULL)) {
+				k = NULL;
+				usleep(10000);
+				continue;
+			}
+			if (qrtx_client_submit(k, "qasm", "bell.qasm", bell, NULL, id, &re)) {
+				/* Not acknowledged (the daemon died): not counted. */
+				qrtx_client_close(k);
+				k = NULL;
+				continue;
+			}
+			dprintf(pfd[1], "%s\n", id);
+			n++;
+		}
+		qrtx_client_close(k);
+		_exit(n == jobs ? 0 : 1);
+	}
+	close(pfd[1]);
+	srand(seed);
+	for (int round = 0; round < 3; round++) {
+		int ms = 50 + rand() % 400;
+
+		usleep((useconds_t)ms * 1000);
+		snprintf(delays + strlen(delays), sizeof(delays) - strlen(delays), " %d ms", ms);
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, &st, 0);
+		daemon_pid = 0;
+		start_daemon(qrtxd, 2);
+	}
+	waitpid(kid, &st, 0);
+	in = fdopen(pfd[0], "r");
+	while (in && acked < jobs && fgets(ids[acked], 64, in)) {
+		ids[acked][strcspn(ids[acked], "\n")] = 0;
+		acked++;
+	}
+	if (in)
+		fclose(in);
+	qrtx_client_connect(sock_path, &c, &re);
+	for (int i = 0; i < acked; i++) {
+		json_t *job = NULL, *res = NULL;
+		int to;
+
+		if (qrtx_client_wait(c, ids[i], 60000, &job, &to, &re)) {
+			lost++;
+			printf("# %s: %s\n", ids[i], re.message);
+			continue;
+		}
+		if (!strcmp(state_of(job), "Completed")) {
+			json_t *counts;
+			const char *key;
+			json_t *v;
+			json_int_t sum = 0;
+
+			qrtx_client_result(c, ids[i], NULL, &res, &re);
+			counts = json_object_get(res, "counts");
+			json_object_foreach(counts, key, v)
+				sum += json_integer_value(v);
+			if (!res || sum != json_integer_value(json_object_get(res, "shots")))
+				bad++;
+			done++;
+		} else if (!strcmp(state_of(job), "Failed") &&
+			   strstr(json_string_value(json_object_get(json_object_get(job, "error"),
+								   "message")) ?: "", "interrupted")) {
+			interrupted++;
+		} else {
+			bad++;
+			printf("# %s: %s\n", ids[i], state_of(job));
+		}
+		json_decref(job);
+		json_decref(res);
+	}
+	qrtx_client_close(c);
+	printf("# seed %u, kills after%s\n", seed, delays);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && acked == jobs && !lost && !bad &&
+	   done + interrupted == acked,
+	   "daemon kill -9 three times under load: all %d acknowledged jobs there and ended "
+	   "(%d completed with whole results, %d failed as interrupted twice, %d lost, %d bad)",
+	   acked, done, interrupted, lost, bad);
+	free(ids);
+}
+
 /* A job whose runs two restarts interrupted is not run a third time. */
 static void test_max_attempts(const char *qrtxd)
 {
@@ -1199,6 +1309,7 @@ int main(int argc, char **argv)
 	struct qrtx_client *c;
 	struct qrtx_reply_error re = { 0 };
 	json_t *st = NULL;
+	bool quick;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: daemon_test QRTXD [CORPUS_DIR]\n");
@@ -1213,16 +1324,13 @@ int main(int argc, char **argv)
 		printf("Bail out! %s\n", re.message);
 		return 1;
 	}
+	quick = argc > 3 && !strcmp(argv[3], "quick");
 	test_end_to_end(c, argc > 2 ? argv[2] : NULL);
 	test_bad_input(c);
 	test_other_user(c);
 	test_cancel_and_kill(c);
 	test_timeout(c);
-	{
-		bool quick = argc > 3 && !strcmp(argv[3], "quick");
-
-		test_concurrency(quick ? 25 : 500, !quick);
-	}
+	test_concurrency(quick ? 25 : 500, !quick);
 	ok(!qrtx_client_stats(c, &st, &re), "the daemon is still up after all of it");
 	{
 		json_t *ex = json_object_get(json_object_get(st, "stage_seconds"), "Executing");
@@ -1253,6 +1361,7 @@ int main(int argc, char **argv)
 	test_priority(argv[1]);
 	test_restart(argv[1]);
 	test_max_attempts(argv[1]);
+	test_kill_under_load(argv[1], quick ? 40 : 300);
 	test_admission(argv[1]);
 	test_disk_full(argv[1]);
 	{
