@@ -48,8 +48,8 @@ void qrtx_cli_top_usage(FILE *f)
 		"    workers (killed but not yet confirmed dead; their slots are held back);\n"
 		"  - how many jobs are in each state;\n"
 		"  - the resource pools (qubits, host state memory, GPU memory: used of\n"
-		"    total) of /dev/qrtx when the module is loaded; without it each worker\n"
-		"    keeps an in-process ledger that cannot be seen from here;\n"
+		"    total) of /dev/qrtx when the module is loaded; without it, those of\n"
+		"    the daemon's own ledger, which admits the runs;\n"
 		"  - the jobs not yet Completed, Failed, Cancelled or Timeout: id, state\n"
 		"    (and sub-state), priority, name; running ones first, then waiting\n"
 		"    ones by priority; at most 20, then '... N more'.\n"
@@ -71,9 +71,9 @@ void qrtx_cli_top_usage(FILE *f)
 		"  --json                 one JSON object a frame, one a line:\n"
 		"                         {\"stats\": <the stats object>, \"active\": [<job\n"
 		"                         objects not in a final state, oldest first>],\n"
-		"                         \"pools\": {\"backend\": \"kernel\", \"qubits\":\n"
-		"                         {\"total\", \"used\"}, \"host_bytes\": {...},\n"
-		"                         \"gpus\": [...]} or null without /dev/qrtx}\n"
+		"                         \"pools\": {\"backend\": \"kernel\" or \"daemon\",\n"
+		"                         \"qubits\": {\"total\", \"used\"}, \"host_bytes\":\n"
+		"                         {...}, \"gpus\": [...]} or null when not known}\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"Exit status: 0 success (or interrupted); 1 qrtxd reported an error; 2 bad\n"
@@ -442,19 +442,37 @@ static void draw_pool(FILE *f, const char *name, const struct qrtx_pool_stat *p,
 }
 
 /* The pools' numbers into *info: 0, or -errno when they cannot be seen
- * from here (-ENOENT: no module; each worker has its own ledger). */
-static int pools_info(const struct pools *p, struct qrtx_info *info)
+ * (-ENOENT: no module, and a daemon that does not report its ledger).
+ * Without the module they are the daemon's own ledger, from stats. */
+static int pools_info(const struct pools *p, const json_t *stats, struct qrtx_info *info,
+		      const char **backend)
 {
+	json_t *dp = json_object_get(stats, "pools");
+
 	memset(info, 0, sizeof(*info));
-	if (!p->kernel)
+	if (p->kernel) {
+		*backend = qrtx_res_backend_name(p->res);
+		return qrtx_res_info(p->res, info);
+	}
+	if (!json_is_object(dp))
 		return p->open_err ? p->open_err : -ENOENT;
-	return qrtx_res_info(p->res, info);
+	*backend = "daemon";
+	info->qubits.used = (uint64_t)json_integer_value(
+		json_object_get(json_object_get(dp, "qubits"), "used"));
+	info->qubits.total = (uint64_t)json_integer_value(
+		json_object_get(json_object_get(dp, "qubits"), "total"));
+	info->host_bytes.used = (uint64_t)json_integer_value(
+		json_object_get(json_object_get(dp, "host_bytes"), "used"));
+	info->host_bytes.total = (uint64_t)json_integer_value(
+		json_object_get(json_object_get(dp, "host_bytes"), "total"));
+	return 0;
 }
 
-static void draw_pools(FILE *f, const struct pools *p, int err, const struct qrtx_info *info)
+static void draw_pools(FILE *f, const struct pools *p, int err, const struct qrtx_info *info,
+		       const char *backend)
 {
 	if (err == -ENOENT && !p->kernel) {
-		fprintf(f, "pools: in-process ledgers of the workers (not visible from here)\n");
+		fprintf(f, "pools: not reported by this daemon, and no /dev/qrtx\n");
 		return;
 	}
 	if (err) {
@@ -462,7 +480,7 @@ static void draw_pools(FILE *f, const struct pools *p, int err, const struct qrt
 			strerror(-err));
 		return;
 	}
-	fprintf(f, "pools (%s, used/total): qubits %llu/%llu", qrtx_res_backend_name(p->res),
+	fprintf(f, "pools (%s, used/total): qubits %llu/%llu", backend,
 		(unsigned long long)info->qubits.used, (unsigned long long)info->qubits.total);
 	draw_pool(f, "host", &info->host_bytes, true);
 	for (uint32_t i = 0; i < info->gpu_count && i < QRTX_MAX_GPUS; i++) {
@@ -476,7 +494,7 @@ static void draw_pools(FILE *f, const struct pools *p, int err, const struct qrt
 
 /* The "pools" member of --json: a new reference, JSON null when the
  * numbers cannot be seen from here; NULL when out of memory. */
-static json_t *pools_json(const struct pools *p, int err, const struct qrtx_info *info)
+static json_t *pools_json(int err, const struct qrtx_info *info, const char *backend)
 {
 	json_t *o, *gpus;
 
@@ -484,7 +502,7 @@ static json_t *pools_json(const struct pools *p, int err, const struct qrtx_info
 		return json_null();
 	gpus = json_array();
 	o = json_pack("{s:s, s:{s:I, s:I}, s:{s:I, s:I}, s:o}",
-		      "backend", qrtx_res_backend_name(p->res),
+		      "backend", backend,
 		      "qubits", "total", (json_int_t)info->qubits.total,
 		      "used", (json_int_t)info->qubits.used,
 		      "host_bytes", "total", (json_int_t)info->host_bytes.total,
@@ -601,7 +619,8 @@ static int print_json_frame(const json_t *stats, json_t *active, json_t *pools)
  * memory and written at once so that a terminal does not flicker.
  */
 static int print_text_frame(bool tty, bool first, const json_t *stats, const json_t *active,
-			    const struct pools *p, int perr, const struct qrtx_info *info)
+			    const struct pools *p, int perr, const struct qrtx_info *info,
+			    const char *backend)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -616,7 +635,7 @@ static int print_text_frame(bool tty, bool first, const json_t *stats, const jso
 		fputc('\n', f);	/* between frames printed one after another */
 	draw_header(f, stats);
 	draw_states(f, stats);
-	draw_pools(f, p, perr, info);
+	draw_pools(f, p, perr, info, backend);
 	err = draw_table(f, active, tty ? term_cols() : 0);
 	if (fclose(f) && !err)
 		err = -ENOMEM;
@@ -634,14 +653,15 @@ static int draw_frame(const struct top_args *a, bool tty, bool first, const json
 {
 	json_t *active = active_jobs(jobs), *pools = NULL;
 	struct qrtx_info info;
-	int perr = pools_info(p, &info), err = -ENOMEM;
+	const char *backend = "";
+	int perr = pools_info(p, stats, &info, &backend), err = -ENOMEM;
 
 	if (!active)
 		return -ENOMEM;
 	if (!a->json) {
-		err = print_text_frame(tty, first, stats, active, p, perr, &info);
+		err = print_text_frame(tty, first, stats, active, p, perr, &info, backend);
 	} else {
-		pools = pools_json(p, perr, &info);
+		pools = pools_json(perr, &info, backend);
 		if (pools)
 			err = print_json_frame(stats, active, pools);
 	}

@@ -752,6 +752,33 @@ static void test_admission(const char *qrtxd)
 	   json_integer_value(json_object_get(pools, "used")) == 22,
 	   "stats shows the daemon's ledger: 22 of 22 qubits held by the running job");
 	json_decref(st);
+	{
+		/* qrtx top sees the same, and the job waiting. */
+		char cmd[1200], line[65536];
+		const char *slash = strrchr(qrtxd, '/');
+		json_error_t je;
+		json_t *frame = NULL, *jp, *act, *e;
+		bool seen = false;
+		size_t i;
+		FILE *pf;
+
+		snprintf(cmd, sizeof(cmd), "%.*sqrtx top --json --iterations 1 --socket %s",
+			 slash ? (int)(slash - qrtxd + 1) : 0, qrtxd, sock_path);
+		pf = popen(cmd, "r");
+		if (pf && fgets(line, sizeof(line), pf))
+			frame = json_loads(line, 0, &je);
+		if (pf)
+			pclose(pf);
+		jp = json_object_get(frame, "pools");
+		act = json_object_get(frame, "active");
+		json_array_foreach(act, i, e)
+			seen |= !strcmp(json_string_value(json_object_get(e, "job_id")) ?: "", b) &&
+				!strcmp(state_of(e), "Queued");
+		ok(!strcmp(json_string_value(json_object_get(jp, "backend")) ?: "", "daemon") &&
+		   json_integer_value(json_object_get(json_object_get(jp, "qubits"), "used")) == 22 &&
+		   seen, "qrtx top --json: the daemon's pools, and the job waiting in Queued");
+		json_decref(frame);
+	}
 	qrtx_client_submit(c, "qasm", "quick.qasm", quick, NULL, x, &re);
 	queued = wait_state(c, x, "Queued");
 	qrtx_client_cancel(c, x, &job, &re);
