@@ -168,15 +168,18 @@ struct waiter {
 };
 
 /*
- * One atomic, durable write through the ring, as a chain of linked
- * operations: open a temporary file into a fixed slot, write, fsync,
- * close, rename over the final name, then open, fsync and close the
- * job's directory. Or (mkdir) a job directory made and the directory
- * holding it synced. A failed operation cancels the rest of its chain.
+ * A chain of linked operations through the ring; a failed operation
+ * cancels the rest of its chain. CH_FILE: an atomic write (open a
+ * temporary file into a fixed slot, write, fsync, close, rename over
+ * the final name). CH_DSYNC: open, fsync and close the job's directory
+ * (after the renames of a step). CH_MKDIR: make the job's directory and
+ * sync circuit_fs/.
  */
+enum chain_kind { CH_FILE, CH_DSYNC, CH_MKDIR };
+
 struct pfile {
 	int task;			/* -1: free */
-	bool mkdir;
+	enum chain_kind kind;
 	char jdir[QRTX_JOB_ID_MAX];
 	char tmp[QRTX_JOB_ID_MAX + 64], final[QRTX_JOB_ID_MAX + 64];
 	const char *data;		/* owned by the task */
@@ -188,10 +191,11 @@ struct pfile {
 };
 
 /*
- * What a job needs written, in phases: a submission makes its directory,
- * then writes input.job.json; an end writes the artifacts, then
- * meta.json (last: on restart, a meta.json means the job ended, with
- * everything it made in place). Writes of one phase run at once, and
+ * What a job needs written, in steps: a submission makes its directory,
+ * writes input.job.json, syncs the directory; an end writes the
+ * artifacts, syncs the directory, then writes meta.json and syncs again
+ * (meta.json last: on restart, a meta.json means the job ended, with
+ * everything it made in place). The chains of one step run at once, and
  * their fsyncs meet in the file system's journal commits.
  */
 enum ptask_kind { PT_SUBMIT, PT_END, PT_ARTS };
@@ -202,13 +206,13 @@ struct ptask {
 	bool used;
 	enum ptask_kind kind;
 	size_t job;
-	int phase;
-	unsigned int pending;		/* chains of this phase in flight */
+	unsigned int step;
+	unsigned int pending;		/* chains of this step in flight */
 	bool waiting;			/* in the queue for free pfiles */
 	int err;
 	char what[64];			/* the file that failed */
 	const char *name[PT_MAXFILES];
-	char *text[PT_MAXFILES];	/* phase 0 (end) or 1 (submit) files */
+	char *text[PT_MAXFILES];	/* the artifacts (end, arts) */
 	unsigned int nfiles;
 	char *meta;			/* end: meta.json */
 	uint32_t conn, gen;		/* submit: the request to answer */
@@ -402,23 +406,22 @@ static int personality(uid_t uid, gid_t gid)
 	return id;
 }
 
-/* Start one chain: name NULL makes the directory jdir (and syncs
- * circuit_fs/), else writes jdir/name atomically. */
-static void pfile_start(unsigned int pi, size_t ti, const char *jdir, const char *name,
-			const char *data, size_t len, int pers)
+/* Start one chain of the given kind for the job directory jdir. */
+static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const char *jdir,
+			const char *name, const char *data, size_t len, int pers)
 {
 	struct pfile *f = &d.pf[pi];
 	int fs = (int)(2 * pi), ds = (int)(2 * pi + 1);
 	struct io_uring_sqe *sqe;
 
 	f->task = (int)ti;
-	f->mkdir = !name;
+	f->kind = kind;
 	f->err = 0;
 	f->done = 0;
 	f->file_open = f->dir_open = false;
 	snprintf(f->jdir, sizeof(f->jdir), "%s", jdir);
 	d.pf_used++;
-	if (!name) {
+	if (kind == CH_MKDIR) {
 		f->ops = 2;
 		sqe_room(2);
 		sqe = io_uring_get_sqe(&d.ring);
@@ -429,12 +432,27 @@ static void pfile_start(unsigned int pi, size_t ti, const char *jdir, const char
 		chain_sqe(sqe, pi, 1, pers, false, false);
 		return;
 	}
+	if (kind == CH_DSYNC) {
+		f->ops = 3;
+		sqe_room(3);
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_openat_direct(sqe, d.cfs_fd, f->jdir, O_RDONLY | O_DIRECTORY, 0,
+					    (unsigned int)ds);
+		chain_sqe(sqe, pi, 0, pers, true, false);
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_fsync(sqe, ds, 0);
+		chain_sqe(sqe, pi, 1, pers, true, true);
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_close_direct(sqe, (unsigned int)ds);
+		chain_sqe(sqe, pi, 2, pers, false, false);
+		return;
+	}
 	snprintf(f->tmp, sizeof(f->tmp), "%s/.%s.tmp", jdir, name);
 	snprintf(f->final, sizeof(f->final), "%s/%s", jdir, name);
 	f->data = data;
 	f->len = len;
-	f->ops = 8;
-	sqe_room(8);
+	f->ops = 5;
+	sqe_room(5);
 	sqe = io_uring_get_sqe(&d.ring);
 	io_uring_prep_openat_direct(sqe, d.cfs_fd, f->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600,
 				    (unsigned int)fs);
@@ -450,17 +468,7 @@ static void pfile_start(unsigned int pi, size_t ti, const char *jdir, const char
 	chain_sqe(sqe, pi, 3, pers, true, false);
 	sqe = io_uring_get_sqe(&d.ring);
 	io_uring_prep_renameat(sqe, d.cfs_fd, f->tmp, d.cfs_fd, f->final, 0);
-	chain_sqe(sqe, pi, 4, pers, true, false);
-	sqe = io_uring_get_sqe(&d.ring);
-	io_uring_prep_openat_direct(sqe, d.cfs_fd, f->jdir, O_RDONLY | O_DIRECTORY, 0,
-				    (unsigned int)ds);
-	chain_sqe(sqe, pi, 5, pers, true, false);
-	sqe = io_uring_get_sqe(&d.ring);
-	io_uring_prep_fsync(sqe, ds, 0);
-	chain_sqe(sqe, pi, 6, pers, true, true);
-	sqe = io_uring_get_sqe(&d.ring);
-	io_uring_prep_close_direct(sqe, (unsigned int)ds);
-	chain_sqe(sqe, pi, 7, pers, false, false);
+	chain_sqe(sqe, pi, 4, pers, false, false);
 }
 
 /* A chain operation completed (CQEs of a broken chain may come in any
@@ -472,22 +480,14 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 
 	if (pi >= NPFILES || f->task < 0)
 		return;
-	if (f->mkdir) {
-		err = res < 0 ? res : 0;
-	} else {
-		if (op == 1 && res >= 0 && (size_t)res != f->len)
-			err = -EIO;	/* short write (and the chain broken) */
-		else if (res < 0)
-			err = res;
-		if (!err && op == 0)
-			f->file_open = true;
-		else if (!err && op == 3)
-			f->file_open = false;
-		else if (!err && op == 5)
-			f->dir_open = true;
-		else if (!err && op == 7)
-			f->dir_open = false;
-	}
+	if (f->kind == CH_FILE && op == 1 && res >= 0 && (size_t)res != f->len)
+		err = -EIO;	/* short write (and the chain broken) */
+	else if (res < 0)
+		err = res;
+	if (!err && f->kind == CH_FILE && (op == 0 || op == 3))
+		f->file_open = op == 0;
+	else if (!err && f->kind == CH_DSYNC && (op == 0 || op == 2))
+		f->dir_open = op == 0;
 	if (err && (!f->err || f->err == -ECANCELED))
 		f->err = err;
 	if (--f->ops)
@@ -501,7 +501,7 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 			io_uring_register_files_update(&d.ring, 2 * pi, &none, 1);
 		if (f->dir_open)
 			io_uring_register_files_update(&d.ring, 2 * pi + 1, &none, 1);
-		if (!f->mkdir)
+		if (f->kind == CH_FILE)
 			unlinkat(d.cfs_fd, f->tmp, 0);
 	}
 	{
@@ -509,7 +509,7 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 		int e = f->err;
 		char what[QRTX_JOB_ID_MAX + 64];
 
-		snprintf(what, sizeof(what), "%s", f->mkdir ? f->jdir : f->final);
+		snprintf(what, sizeof(what), "%s", f->kind == CH_FILE ? f->final : f->jdir);
 		f->task = -1;
 		d.pf_used--;
 		ptask_pfile_done(ti, e, what);
@@ -550,9 +550,54 @@ static void ptask_free(size_t ti)
 	memset(t, 0, sizeof(*t));
 }
 
+/*
+ * The chains of the task's step (kinds, and for files name and text):
+ *   submit: mkdir | input.job.json | dsync
+ *   end:    artifacts | dsync | meta.json | dsync  (no artifacts: from 2)
+ *   arts:   artifacts | dsync
+ * Returns how many, or -1 past the last step.
+ */
+static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind *kind,
+		      const char **name, const char **text)
+{
+	const struct job *j = &d.jobs[t->job];
+	unsigned int last = t->kind == PT_END ? 3 : t->kind == PT_SUBMIT ? 2 : 1;
+
+	if (step > last)
+		return -1;
+	if (t->kind == PT_SUBMIT && step < 2) {
+		kind[0] = step ? CH_FILE : CH_MKDIR;
+		name[0] = "input.job.json";
+		text[0] = j->input;
+		return 1;
+	}
+	if (t->kind == PT_END && step == 2) {
+		kind[0] = CH_FILE;
+		name[0] = "meta.json";
+		text[0] = t->meta;
+		return 1;
+	}
+	if (step == 0) {
+		for (unsigned int i = 0; i < t->nfiles; i++) {
+			kind[i] = CH_FILE;
+			name[i] = t->name[i];
+			text[i] = t->text[i];
+		}
+		return (int)t->nfiles;
+	}
+	/* a directory sync, after a step that renamed something */
+	kind[0] = CH_DSYNC;
+	name[0] = text[0] = NULL;
+	return step == 1 && t->kind != PT_SUBMIT && !t->nfiles ? 0 : 1;
+}
+
 static unsigned int ptask_need(const struct ptask *t)
 {
-	return t->kind == PT_SUBMIT || t->phase ? 1 : t->nfiles;
+	enum chain_kind k[PT_MAXFILES];
+	const char *n[PT_MAXFILES], *x[PT_MAXFILES];
+	int c = ptask_step(t, t->step, k, n, x);
+
+	return c > 0 ? (unsigned int)c : 0;
 }
 
 static void ptask_start(size_t ti);
@@ -571,7 +616,7 @@ static void ptask_kick(void)
 
 static void ptask_done(size_t ti);
 
-/* Start the chains of the task's current phase, or queue the task
+/* Start the chains of the task's current step, or queue the task
  * behind those waiting for free pfiles. */
 static void ptask_run(size_t ti)
 {
@@ -603,30 +648,25 @@ static void ptask_start(size_t ti)
 	struct ptask *t = &d.tasks[ti];
 	struct job *j = &d.jobs[t->job];
 	int pers = personality(j->uid, j->gid);
-	unsigned int need = ptask_need(t), pi = 0;
+	enum chain_kind kind[PT_MAXFILES];
+	const char *name[PT_MAXFILES], *text[PT_MAXFILES];
+	int n = ptask_step(t, t->step, kind, name, text);
+	unsigned int pi = 0;
 
-	t->pending = need;
-	if (!need) {
+	t->pending = n > 0 ? (unsigned int)n : 0;
+	if (n <= 0) {
 		ptask_pfile_done(ti, 0, NULL);
 		return;
 	}
-	for (unsigned int i = 0; i < need; i++) {
-		const char *name, *text;
-
+	for (int i = 0; i < n; i++) {
 		while (d.pf[pi].task >= 0)
 			pi++;
-		if (t->kind == PT_SUBMIT) {
-			name = t->phase ? "input.job.json" : NULL;
-			text = j->input;
-		} else {
-			name = t->phase ? "meta.json" : t->name[i];
-			text = t->phase ? t->meta : t->text[i];
-		}
-		pfile_start(pi, ti, j->id, name, text, text ? strlen(text) : 0, pers);
+		pfile_start(pi, ti, kind[i], j->id, name[i], text[i],
+			    text[i] ? strlen(text[i]) : 0, pers);
 	}
 }
 
-/* One chain of the task's phase ended (err: how, what: which file). */
+/* One chain of the task's step ended (err: how, what: which file). */
 static void ptask_pfile_done(size_t ti, int err, const char *what)
 {
 	struct ptask *t = &d.tasks[ti];
@@ -639,10 +679,17 @@ static void ptask_pfile_done(size_t ti, int err, const char *what)
 		t->pending--;
 	if (t->pending)
 		return;
-	if (!t->err && t->phase == 0 && t->kind != PT_ARTS) {
-		t->phase = 1;
-		ptask_run(ti);
-		return;
+	if (!t->err) {
+		enum chain_kind k[PT_MAXFILES];
+		const char *n[PT_MAXFILES], *x[PT_MAXFILES];
+
+		/* the next step with something to do, if any */
+		while (ptask_step(t, ++t->step, k, n, x) == 0)
+			;
+		if (ptask_step(t, t->step, k, n, x) > 0) {
+			ptask_run(ti);
+			return;
+		}
 	}
 	ptask_done(ti);
 }
@@ -1102,7 +1149,7 @@ static void ptask_done(size_t ti)
 			j->gone = true;		/* never acknowledged */
 			free(j->input);
 			j->input = NULL;
-			if (t->phase == 1)	/* its directory was made: nothing stays */
+			if (t->step >= 1)	/* its directory was made: nothing stays */
 				remove_job_dir(j);
 		}
 	} else if (t->detached) {
@@ -1136,7 +1183,7 @@ static void ptask_done(size_t ti)
 		}
 		j->ending = QRTX_JOB_PENDING;
 		set_state(ji, s);
-		if (t->err && t->phase == 0) {
+		if (t->err && t->step < 2) {
 			/* The end as it is now, if the disk still takes it; else
 			 * a restart runs the job again. */
 			size_t mi = ptask_new(PT_END, ji);
@@ -1144,7 +1191,7 @@ static void ptask_done(size_t ti)
 			if (mi != SIZE_MAX) {
 				t = &d.tasks[ti];	/* d.tasks may have moved */
 				d.tasks[mi].detached = true;
-				d.tasks[mi].phase = 1;
+				d.tasks[mi].step = 2;
 				d.tasks[mi].meta = final_meta_text(j, s);
 				if (d.tasks[mi].meta) {
 					j->nptasks++;
