@@ -696,22 +696,37 @@ static void ptask_pfile_done(size_t ti, int err, const char *what)
 
 /* --- workers ----------------------------------------------------------- */
 
+/* A job's moves are reported as they happen once it has run this long,
+ * and when its quantum part starts running (the long part, to be seen
+ * while it runs); the others go with the next report (most jobs end
+ * sooner, and their moves go with the final report at once). */
+#define REPORT_AFTER_NS (2 * 1000 * 1000ull)
+
 struct wctx {
 	int sock;
 	const char *job_id;
 	json_t *artifacts;		/* name: text, handed to the daemon */
+	json_t *moves;			/* not reported yet: [{state, substate, t_ns}] */
+	uint64_t start_ns;
 };
 
 static void worker_report(void *arg, const struct qrtx_jobstate *js)
 {
 	struct wctx *w = arg;
-	json_t *m = json_pack("{s:s, s:s}", "job_id", w->job_id,
-			      "state", qrtx_job_state_name(js->state));
+	uint64_t now = now_ns();
+	json_t *mv = json_pack("{s:s, s:I}", "state", qrtx_job_state_name(js->state), "t_ns",
+			       (json_int_t)now);
 
 	if (js->state == QRTX_JOB_EXECUTING && js->sub != QRTX_EXEC_NONE)
-		json_object_set_new(m, "substate", json_string(qrtx_exec_substate_name(js->sub)));
-	qrtx_proto_send(w->sock, m);
-	json_decref(m);
+		json_object_set_new(mv, "substate", json_string(qrtx_exec_substate_name(js->sub)));
+	json_array_append_new(w->moves, mv);
+	if (now - w->start_ns >= REPORT_AFTER_NS || js->sub == QRTX_EXEC_QUANTUM_RUNNING) {
+		json_t *m = json_pack("{s:s, s:O}", "job_id", w->job_id, "moves", w->moves);
+
+		qrtx_proto_send(w->sock, m);
+		json_decref(m);
+		json_array_clear(w->moves);
+	}
 }
 
 /* The pipeline's artifacts go to the daemon, which writes them. */
@@ -784,7 +799,7 @@ static void __attribute__((noreturn)) worker_main(int sock)
 	for (;;) {
 		struct qrtx_error err = { 0 };
 		char ebuf[256], msg[1024];
-		struct wctx w = { sock, NULL, NULL };
+		struct wctx w = { sock, NULL, NULL, NULL, 0 };
 		const char *part;
 		json_t *req, *done;
 		int ret = qrtx_proto_recv(sock, &req, ebuf, sizeof(ebuf));
@@ -792,8 +807,10 @@ static void __attribute__((noreturn)) worker_main(int sock)
 		if (ret)
 			_exit(ret == -ECONNRESET ? 0 : 1);
 		w.job_id = json_string_value(json_object_get(req, "job_id"));
+		w.start_ns = now_ns();
 		w.artifacts = json_object();
-		if (!w.job_id || !w.artifacts) {
+		w.moves = json_array();
+		if (!w.job_id || !w.artifacts || !w.moves) {
 			json_decref(req);
 			_exit(1);
 		}
@@ -803,10 +820,11 @@ static void __attribute__((noreturn)) worker_main(int sock)
 				 QRTX_RUN_PREPARE : QRTX_RUN_EXECUTE, &err);
 		/* The pipeline freed the state and released the reservation
 		 * before returning: nothing is held now, and the report says so. */
-		done = json_pack("{s:s, s:b, s:s, s:{s:i, s:i}, s:o}", "job_id", w.job_id,
+		done = json_pack("{s:s, s:b, s:s, s:{s:i, s:i}, s:o, s:o}", "job_id", w.job_id,
 				 "done", 1, "state", ret ? "Failed" : part && !strcmp(part, "prepare") ?
 				 "Queued" : "Completed",
-				 "held", "qubits", 0, "host_bytes", 0, "artifacts", w.artifacts);
+				 "held", "qubits", 0, "host_bytes", 0, "artifacts", w.artifacts,
+				 "moves", w.moves);
 		if (ret) {
 			qrtx_error_format(&err, msg, sizeof(msg));
 			json_object_set_new(done, "error",
@@ -965,10 +983,8 @@ static bool ended(const struct job *j)
 }
 
 /* The time spent in the state being left goes to its histogram. */
-static void note_move(struct job *j, enum qrtx_job_state to)
+static void note_move_at(struct job *j, enum qrtx_job_state to, uint64_t now)
 {
-	uint64_t now = now_ns();
-
 	if (j->state == to)
 		return;
 	if (!qrtx_job_transition_valid(j->state, to)) {
@@ -979,6 +995,11 @@ static void note_move(struct job *j, enum qrtx_job_state to)
 	if (j->entered_ns[j->state])
 		hist_add(&d.stage[j->state], (double)(now - j->entered_ns[j->state]) / 1e9);
 	j->entered_ns[to] = now;
+}
+
+static void note_move(struct job *j, enum qrtx_job_state to)
+{
+	note_move_at(j, to, now_ns());
 }
 
 static void set_state(size_t ji, enum qrtx_job_state s)
@@ -2357,6 +2378,25 @@ static void on_accept(int fd)
 
 /* --- worker messages and exits ----------------------------------------- */
 
+/* A move its worker reported (at t_ns, 0: now), for a job not ended. */
+static void apply_move(struct job *j, const char *st, const char *sub, uint64_t t_ns)
+{
+	if (ended(j) || !st)
+		return;
+	for (int s = 0; s < QRTX_JOB_NSTATES; s++)
+		if (!strcmp(st, qrtx_job_state_name((enum qrtx_job_state)s)) &&
+		    !qrtx_job_state_final((enum qrtx_job_state)s)) {
+			note_move_at(j, (enum qrtx_job_state)s, t_ns ? t_ns : now_ns());
+			j->state = (enum qrtx_job_state)s;
+		}
+	if (j->state == QRTX_JOB_EXECUTING)
+		unpend(j);	/* its worker holds its reservation now */
+	j->sub = QRTX_EXEC_NONE;
+	for (int s = 1; sub && s < QRTX_EXEC_NSUBSTATES; s++)
+		if (!strcmp(sub, qrtx_exec_substate_name((enum qrtx_exec_substate)s)))
+			j->sub = (enum qrtx_exec_substate)s;
+}
+
 static void worker_message(unsigned int wi, json_t *m)
 {
 	struct worker *w = &d.workers[wi];
@@ -2365,12 +2405,19 @@ static void worker_message(unsigned int wi, json_t *m)
 	const char *sub = json_string_value(json_object_get(m, "substate"));
 	long ji = w->job;
 	struct job *j;
-	json_t *arts;
+	json_t *arts, *mv;
+	size_t k;
 
-	if (ji < 0 || w->dispatching || !jid || strcmp(jid, d.jobs[ji].id) || !st)
+	if (ji < 0 || w->dispatching || !jid || strcmp(jid, d.jobs[ji].id))
 		return;
 	j = &d.jobs[ji];
-	if (json_is_true(json_object_get(m, "done"))) {
+	json_array_foreach(json_object_get(m, "moves"), k, mv)
+		apply_move(j, json_string_value(json_object_get(mv, "state")),
+			   json_string_value(json_object_get(mv, "substate")),
+			   (uint64_t)json_integer_value(json_object_get(mv, "t_ns")));
+	if (st && !json_is_true(json_object_get(m, "done")))
+		apply_move(j, st, sub, 0);
+	if (st && json_is_true(json_object_get(m, "done"))) {
 		json_t *e = json_object_get(m, "error"), *held = json_object_get(m, "held");
 
 		w->job = -1;
@@ -2416,22 +2463,7 @@ static void worker_message(unsigned int wi, json_t *m)
 		arts = json_object_get(m, "artifacts");
 		end_job((size_t)ji, strcmp(st, "Completed") ? QRTX_JOB_FAILED : QRTX_JOB_COMPLETED,
 			json_string_value(json_object_get(arts, "meta.json")), arts);
-		return;
 	}
-	if (ended(j))
-		return;
-	for (int s = 0; s < QRTX_JOB_NSTATES; s++)
-		if (!strcmp(st, qrtx_job_state_name((enum qrtx_job_state)s)) &&
-		    !qrtx_job_state_final((enum qrtx_job_state)s)) {
-			note_move(j, (enum qrtx_job_state)s);
-			j->state = (enum qrtx_job_state)s;
-		}
-	if (j->state == QRTX_JOB_EXECUTING)
-		unpend(j);	/* its worker holds its reservation now */
-	j->sub = QRTX_EXEC_NONE;
-	for (int s = 1; sub && s < QRTX_EXEC_NSUBSTATES; s++)
-		if (!strcmp(sub, qrtx_exec_substate_name((enum qrtx_exec_substate)s)))
-			j->sub = (enum qrtx_exec_substate)s;
 }
 
 static void on_worker_recv(unsigned int wi, int res)
