@@ -63,7 +63,7 @@
 #define MAX_ATTEMPTS 2
 
 enum ud_kind { UD_ACCEPT = 1, UD_RECV, UD_SEND, UD_WRECV, UD_PIDFD, UD_TICK, UD_SIGNAL,
-	       UD_PFILE, UD_ALOG, UD_DEVPOLL };
+	       UD_PFILE, UD_ALOG, UD_DEVPOLL, UD_WSEND };
 
 /* Atomic writes in flight at once; each has two fixed-file slots. */
 #define NPFILES 256
@@ -79,6 +79,7 @@ struct outbuf {
 	struct outbuf *next;
 	unsigned char *data;
 	size_t len, off;
+	uint32_t gen;			/* a worker limbo's: whose send reads it */
 };
 
 struct conn {
@@ -235,6 +236,10 @@ struct worker {
 	bool dispatching;		/* waits for its job's run record */
 	uint64_t batch;			/* the run records' batch holding it */
 	enum qrtx_run_part part;	/* of its job it runs */
+	/* What the daemon sends it, through the ring; what a replaced
+	 * worker's send still in flight reads waits in limbo. */
+	struct outbuf *out, *out_tail, *limbo;
+	bool sending;
 };
 
 static struct {
@@ -1284,6 +1289,67 @@ static int alog_add(const char *id)
 	return 0;
 }
 
+static void free_outbufs(struct outbuf *b)
+{
+	while (b) {
+		struct outbuf *n = b->next;
+
+		free(b->data);
+		free(b);
+		b = n;
+	}
+}
+
+static void arm_wsend(unsigned int wi)
+{
+	struct worker *w = &d.workers[wi];
+	struct io_uring_sqe *sqe;
+
+	if (w->sending || !w->out)
+		return;
+	sqe = sqe_get();
+	io_uring_prep_send(sqe, w->sock, w->out->data + w->out->off, w->out->len - w->out->off,
+			   MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, ud(UD_WSEND, wi, w->gen));
+	w->sending = true;
+}
+
+static void on_wsend(unsigned int wi, uint32_t gen, int res)
+{
+	struct worker *w = &d.workers[wi];
+	struct outbuf *b = w->out;
+
+	if ((w->gen & 0xffffff) != gen || !w->pid) {
+		/* A replaced worker's send: nothing reads its buffers now. */
+		for (struct outbuf **p = &w->limbo; *p;) {
+			struct outbuf *l = *p;
+
+			if (l->gen != gen) {
+				p = &l->next;
+				continue;
+			}
+			*p = l->next;
+			free(l->data);
+			free(l);
+		}
+		return;
+	}
+	w->sending = false;
+	if (res < 0) {
+		kill_worker(wi);	/* its exit ends its job */
+		return;
+	}
+	b->off += (size_t)res;
+	if (b->off == b->len) {
+		w->out = b->next;
+		if (!w->out)
+			w->out_tail = NULL;
+		free(b->data);
+		free(b);
+	}
+	arm_wsend(wi);
+}
+
 /* Send worker wi its job's part; a worker that cannot be told is
  * killed, and its exit ends the job. */
 static void send_run(unsigned int wi)
@@ -1292,15 +1358,25 @@ static void send_run(unsigned int wi)
 	struct job *j = &d.jobs[w->job];
 	json_t *m = json_pack("{s:s, s:s, s:s}", "op", "run", "job_id", j->id, "input",
 			      j->input ? j->input : "");
+	struct outbuf *b = calloc(1, sizeof(*b));
 
 	if (m && w->part != QRTX_RUN_WHOLE)
 		json_object_set_new(m, "part", json_string(w->part == QRTX_RUN_PREPARE ?
 							   "prepare" : "execute"));
-	if (!m || qrtx_proto_send(w->sock, m)) {
+	if (!m || !b || qrtx_proto_encode(m, &b->data, &b->len)) {
+		free(b);
 		kill_worker(wi);
-	} else if (w->part != QRTX_RUN_PREPARE) {
-		free(j->input);
-		j->input = NULL;
+	} else {
+		if (w->out_tail)
+			w->out_tail->next = b;
+		else
+			w->out = b;
+		w->out_tail = b;
+		arm_wsend(wi);
+		if (w->part != QRTX_RUN_PREPARE) {
+			free(j->input);
+			j->input = NULL;
+		}
 	}
 	json_decref(m);
 }
@@ -2546,6 +2622,22 @@ static void on_worker_exit(unsigned int wi)
 	w->pid = 0;
 	w->job = -1;
 	w->dispatching = false;
+	if (w->sending) {
+		/* The send in flight may still read its buffer. */
+		struct outbuf *b = w->out;
+
+		while (b->next) {
+			b->gen = w->gen & 0xffffff;
+			b = b->next;
+		}
+		b->gen = w->gen & 0xffffff;
+		b->next = w->limbo;
+		w->limbo = w->out;
+	} else {
+		free_outbufs(w->out);
+	}
+	w->out = w->out_tail = NULL;
+	w->sending = false;
 	w->gen++;
 	if (!d.stop && spawn_worker(wi))
 		logmsg("cannot start a worker: %s", strerror(errno));
@@ -3222,6 +3314,9 @@ int main(int argc, char **argv)
 			case UD_ALOG:
 				on_alog(idx, res);
 				break;
+			case UD_WSEND:
+				on_wsend(idx, gen, res);
+				break;
 			case UD_DEVPOLL:
 				d.dev_polled = false;	/* capacity came back */
 				schedule();
@@ -3284,8 +3379,11 @@ int main(int argc, char **argv)
 		}
 		free(c);
 	}
-	for (unsigned int i = 0; i < d.nworkers; i++)
+	for (unsigned int i = 0; i < d.nworkers; i++) {
 		free(d.workers[i].in);
+		free_outbufs(d.workers[i].out);
+		free_outbufs(d.workers[i].limbo);
+	}
 	for (size_t i = 0; i < d.ntasks; i++)
 		if (d.tasks[i].used)
 			ptask_free(i);
