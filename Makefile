@@ -41,7 +41,7 @@ LIB        := $(OBJDIR)/libqrtx.a
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/unit/%)
 
-.PHONY: all userspace module module-check selftests bench unit-tests fuzz fuzz-targets check run clean
+.PHONY: all userspace module module-check selftests bench unit-tests examples fuzz fuzz-targets check run clean
 .DEFAULT_GOAL := all
 
 all: userspace
@@ -52,9 +52,14 @@ userspace: $(OBJDIR)/qrtx $(OBJDIR)/qrtxd unit-tests
 CORPUS_BIN := $(OBJDIR)/tests/corpus/corpus_check
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OBJDIR)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-INTEG_BINS := $(OBJDIR)/tests/integration/daemon_test $(OBJDIR)/tests/integration/qrtxd-faults
+INTEG_BINS := $(OBJDIR)/tests/integration/daemon_test $(OBJDIR)/tests/integration/qrtxd-faults \
+	      $(OBJDIR)/tests/integration/client_async_test
 
-unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(OBJDIR)/qrtxd
+# The client programs of examples/ (built with the tests, so they always build).
+EXAMPLE_BINS := $(patsubst %.c,$(OBJDIR)/%,$(wildcard examples/*.c))
+
+unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(EXAMPLE_BINS) $(OBJDIR)/qrtxd
+examples: $(EXAMPLE_BINS)
 
 $(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h runtime/sv/*.h tools/*.h)
 	@mkdir -p $(dir $@)
@@ -83,8 +88,12 @@ $(OBJDIR)/tests/integration/qrtxd-faults.o: tools/qrtxd.c $(wildcard runtime/inc
 $(OBJDIR)/tests/integration/qrtxd-faults: $(OBJDIR)/tests/integration/qrtxd-faults.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -luring $(LDLIBS)
 
+# The asynchronous client (runtime/client_async.c) needs liburing.
 $(OBJDIR)/tests/integration/%: $(OBJDIR)/tests/integration/%.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -luring $(LDLIBS)
+
+$(OBJDIR)/examples/%: $(OBJDIR)/examples/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ -luring $(LDLIBS)
 
 $(CORPUS_BIN): $(OBJDIR)/tests/corpus/corpus_check.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

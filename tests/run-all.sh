@@ -102,6 +102,12 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 	tap daemon-sanitize "$BUILD"/sanitize/tests/integration/daemon_test \
 	"$BUILD"/sanitize/qrtxd "" quick
 
+echo "== client: the asynchronous client API against a real qrtxd"
+tap client "$BUILD"/release/tests/integration/client_async_test "$BUILD"/release/qrtxd
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	tap client-sanitize "$BUILD"/sanitize/tests/integration/client_async_test \
+	"$BUILD"/sanitize/qrtxd
+
 echo "== fuzzing (${QRTX_FUZZ_SECONDS:-30} s per target)"
 for t in "$BUILD"/fuzz/tests/fuzz/fuzz_*; do
 	[ -x "$t" ] || continue
