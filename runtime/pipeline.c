@@ -339,6 +339,27 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 	if (!job->seed_set && getrandom(&res->seed, sizeof(res->seed), 0) != sizeof(res->seed))
 		res->seed = (uint64_t)time(NULL);
 
+	if (opts->persist && opts->job_id) {
+		/* Nothing is written here: only the directory's name is. */
+		char *def = opts->state_dir ? NULL : qrtx_store_default_dir(&ret);
+
+		if (!opts->state_dir && !def) {
+			qrtx_error_set(err, QRTX_ERR_PERSIST, ret, NULL, 0, 0,
+				       "no state directory: set QRTX_STATE_DIR or HOME");
+			return ret;
+		}
+		if (strlen(opts->job_id) >= sizeof(res->job_id)) {
+			free(def);
+			qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, NULL, 0, 0,
+				       "job id too long");
+			return -EINVAL;
+		}
+		strcpy(res->job_id, opts->job_id);
+		snprintf(res->dir, sizeof(res->dir), "%s/circuit_fs/%s",
+			 opts->state_dir ? opts->state_dir : def, opts->job_id);
+		free(def);
+		goto validate;
+	}
 	ret = qrtx_store_open(opts->state_dir, &store, err);
 	if (ret)
 		return ret;
@@ -363,6 +384,7 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 			goto fail;
 	}
 
+validate:
 	if (opts->part == QRTX_RUN_EXECUTE) {
 		/* Validated and compiled by an earlier call: checked again,
 		 * quietly; the compiled artifacts are there already. */

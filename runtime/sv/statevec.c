@@ -53,6 +53,8 @@ static bool read_field(const char *path, const char *key, uint64_t unit, uint64_
 	return found;
 }
 
+#define SV_UNCHECKED_BYTES (16ull << 20)
+
 /* A cgroup v2 limit of this process, so that a container's cap counts. */
 static bool cgroup_room(uint64_t *out)
 {
@@ -203,7 +205,9 @@ int qrtx_sv_new(uint32_t nqubits, const struct qrtx_sv_config *cfg,
 		return -EINVAL;
 	}
 	need = qrtx_sv_bytes(nqubits, prec);
-	avail = mem_available(&what);
+	/* A small state is not weighed against the memory available (that
+	 * reads /proc and sysfs): its allocation says if it fails. */
+	avail = need <= SV_UNCHECKED_BYTES ? need : mem_available(&what);
 	if (need > avail) {
 		qrtx_error_set(err, QRTX_ERR_ALLOCATION, -ENOMEM, NULL, 0, 0,
 			       "state vector of %u qubits (%s) needs %" PRIu64
