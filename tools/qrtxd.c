@@ -174,9 +174,16 @@ struct waiter {
  * temporary file into a fixed slot, write, fsync, close, rename over
  * the final name). CH_DSYNC: open, fsync and close the job's directory
  * (after the renames of a step). CH_MKDIR: make the job's directory and
- * sync circuit_fs/.
+ * sync circuit_fs/. CH_RM: remove the files a job directory can hold and
+ * then the directory (hard links: a file not there does not stop it).
  */
-enum chain_kind { CH_FILE, CH_DSYNC, CH_MKDIR };
+enum chain_kind { CH_FILE, CH_DSYNC, CH_MKDIR, CH_RM };
+
+/* What a job directory can hold: its files, and their temporary names. */
+static const char *const job_files[] = { "input.job.json", "compiled.aqo.json",
+					 "compiled.qasm", "results.json", "meta.json" };
+#define NJOB_FILES 5
+#define RM_OPS (2 * NJOB_FILES + 1)
 
 struct pfile {
 	int task;			/* -1: free */
@@ -189,6 +196,7 @@ struct pfile {
 	unsigned int done;		/* completed, in chain order */
 	int err;			/* first failure (-errno) */
 	bool file_open, dir_open;	/* slots to empty after a failure */
+	char *paths;			/* CH_RM: the names removed */
 };
 
 /*
@@ -199,7 +207,7 @@ struct pfile {
  * everything it made in place). The chains of one step run at once, and
  * their fsyncs meet in the file system's journal commits.
  */
-enum ptask_kind { PT_SUBMIT, PT_END, PT_ARTS };
+enum ptask_kind { PT_SUBMIT, PT_END, PT_ARTS, PT_RM };
 
 #define PT_MAXFILES 4
 
@@ -219,6 +227,15 @@ struct ptask {
 	uint32_t conn, gen;		/* submit: the request to answer */
 	json_t *id;
 	bool detached;			/* end: the job shows its state already */
+	long gc;			/* rm: its gc request (d.gcs), -1: none */
+};
+
+/* A gc request answered once the directories it removes are gone. */
+struct gc_req {
+	bool used;
+	uint32_t conn, gen;
+	json_t *id, *removed;
+	unsigned int pending;		/* removals in flight */
 };
 
 struct worker {
@@ -302,6 +319,8 @@ static struct {
 	size_t by_id_cap;
 	size_t *tmo;
 	size_t ntmo, tmo_cap;
+	struct gc_req *gcs;
+	size_t ngcs;
 	uint64_t invalid_moves;		/* moves the transition table refuses */
 	/* observability */
 	const char *metrics_path;
@@ -437,6 +456,32 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 		chain_sqe(sqe, pi, 1, pers, false, false);
 		return;
 	}
+	if (kind == CH_RM) {
+		size_t w = QRTX_JOB_ID_MAX + 32;
+
+		f->paths = malloc(RM_OPS * w);
+		f->ops = RM_OPS;
+		sqe_room(RM_OPS);
+		for (unsigned int i = 0; i < RM_OPS; i++) {
+			char *path = f->paths ? f->paths + i * w : NULL;
+
+			sqe = io_uring_get_sqe(&d.ring);
+			if (!path) {
+				io_uring_prep_nop(sqe);	/* no memory: fails below */
+			} else if (i < RM_OPS - 1) {
+				snprintf(path, w, i < NJOB_FILES ? "%s/%s" : "%s/.%s.tmp", jdir,
+					 job_files[i % NJOB_FILES]);
+				io_uring_prep_unlinkat(sqe, d.cfs_fd, path, 0);
+			} else {
+				snprintf(path, w, "%s", jdir);
+				io_uring_prep_unlinkat(sqe, d.cfs_fd, path, AT_REMOVEDIR);
+			}
+			chain_sqe(sqe, pi, i, pers, false, false);
+			if (i < RM_OPS - 1)
+				sqe->flags |= IOSQE_IO_HARDLINK;
+		}
+		return;
+	}
 	if (kind == CH_DSYNC) {
 		f->ops = 3;
 		sqe_room(3);
@@ -485,7 +530,10 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 
 	if (pi >= NPFILES || f->task < 0)
 		return;
-	if (f->kind == CH_FILE && op == 1 && res >= 0 && (size_t)res != f->len)
+	if (f->kind == CH_RM)
+		/* a file not there is fine; the directory's removal says */
+		err = op == RM_OPS - 1 ? (!f->paths ? -ENOMEM : res == -ENOENT ? 0 : res) : 0;
+	else if (f->kind == CH_FILE && op == 1 && res >= 0 && (size_t)res != f->len)
 		err = -EIO;	/* short write (and the chain broken) */
 	else if (res < 0)
 		err = res;
@@ -515,6 +563,8 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 		char what[QRTX_JOB_ID_MAX + 64];
 
 		snprintf(what, sizeof(what), "%s", f->kind == CH_FILE ? f->final : f->jdir);
+		free(f->paths);
+		f->paths = NULL;
 		f->task = -1;
 		d.pf_used--;
 		ptask_pfile_done(ti, e, what);
@@ -566,10 +616,16 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 		      const char **name, const char **text)
 {
 	const struct job *j = &d.jobs[t->job];
-	unsigned int last = t->kind == PT_END ? 3 : t->kind == PT_SUBMIT ? 2 : 1;
+	unsigned int last = t->kind == PT_END ? 3 : t->kind == PT_SUBMIT ? 2 :
+			    t->kind == PT_RM ? 0 : 1;
 
 	if (step > last)
 		return -1;
+	if (t->kind == PT_RM) {
+		kind[0] = CH_RM;
+		name[0] = text[0] = NULL;
+		return 1;
+	}
 	if (t->kind == PT_SUBMIT && step < 2) {
 		kind[0] = step ? CH_FILE : CH_MKDIR;
 		name[0] = "input.job.json";
@@ -1144,6 +1200,26 @@ static void end_job(size_t ji, enum qrtx_job_state s, const char *meta, json_t *
 	ptask_run(ti);
 }
 
+static void conn_send(uint32_t ci, json_t *msg);
+static json_t *reply_ok(json_t *id);
+
+/* Every directory of gc request gi is gone: answer it. */
+static void gc_answer(size_t gi)
+{
+	struct gc_req *g = &d.gcs[gi];
+	struct conn *c = d.conns[g->conn];
+
+	if (c->fd >= 0 && c->gen == g->gen) {
+		json_t *r = reply_ok(g->id);
+
+		json_object_set(r, "removed", g->removed);
+		conn_send(g->conn, r);
+	}
+	json_decref(g->id);
+	json_decref(g->removed);
+	memset(g, 0, sizeof(*g));
+}
+
 /* A job's writes are done (t->err: how they failed). */
 static void ptask_done(size_t ti)
 {
@@ -1181,6 +1257,15 @@ static void ptask_done(size_t ti)
 	} else if (t->detached) {
 		if (t->err)
 			logmsg("job %s: %s", j->id, msg);
+	} else if (t->kind == PT_RM) {
+		int err = t->err;
+
+		if (err == -ENOTEMPTY || err == -EEXIST)
+			err = remove_job_dir(j);	/* something else in it (rare) */
+		if (err)
+			logmsg("gc: cannot remove job %s: %s", j->id, strerror(-err));
+		if (t->gc >= 0 && !--d.gcs[t->gc].pending)
+			gc_answer((size_t)t->gc);
 	} else if (t->kind == PT_ARTS) {
 		if (t->err && !ended(j)) {
 			logmsg("job %s: %s", j->id, msg);
@@ -1726,7 +1811,7 @@ static int remove_job_dir(const struct job *j)
  * oldest beyond the newest max_jobs (< 0: no count limit). Returns the
  * ids removed (or that would be, when dry), NULL on no memory.
  */
-static json_t *gc_jobs(uid_t uid, double max_age_s, long max_jobs, bool dry)
+static json_t *gc_jobs(uid_t uid, double max_age_s, long max_jobs, bool dry, long gi)
 {
 	json_t *removed = json_array();
 	uint64_t now = now_ns();
@@ -1748,12 +1833,19 @@ static json_t *gc_jobs(uid_t uid, double max_age_s, long max_jobs, bool dry)
 			continue;
 		}
 		if (!dry) {
-			int ret = remove_job_dir(j);
+			/* Unseen at once; the directory goes through the ring. */
+			size_t ti = ptask_new(PT_RM, k);
 
-			if (ret) {
-				logmsg("gc: cannot remove job %s: %s", j->id, strerror(-ret));
+			if (ti == SIZE_MAX) {
+				logmsg("gc: no memory to remove job %s", j->id);
 				continue;
 			}
+			j = &d.jobs[k];
+			d.tasks[ti].gc = gi;
+			if (gi >= 0)
+				d.gcs[gi].pending++;
+			j->nptasks++;
+			ptask_run(ti);
 			j->gone = true;
 			if (j->results) {
 				d.results_bytes -= strlen(j->results);
@@ -2146,14 +2238,42 @@ static json_t *handle(uint32_t ci, json_t *req)
 		if (!a && !n)
 			return reply_err(id, QRTX_PROTO_ERR_PROTOCOL,
 					 "gc needs \"max_age_s\", \"max_jobs\" or both");
-		removed = gc_jobs(uid, a ? json_number_value(a) : -1.0,
-				  n ? (long)json_integer_value(n) : -1,
-				  json_is_true(json_object_get(req, "dry_run")));
-		if (!removed)
-			return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
-		r = reply_ok(id);
-		json_object_set_new(r, "removed", removed);
-		return r;
+		{
+			size_t gi = 0;
+			struct gc_req *g;
+
+			while (gi < d.ngcs && d.gcs[gi].used)
+				gi++;
+			if (gi == d.ngcs) {
+				size_t nn = d.ngcs ? 2 * d.ngcs : 8;
+				struct gc_req *ng = realloc(d.gcs, nn * sizeof(*ng));
+
+				if (!ng)
+					return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
+				memset(ng + d.ngcs, 0, (nn - d.ngcs) * sizeof(*ng));
+				d.gcs = ng;
+				d.ngcs = nn;
+			}
+			d.gcs[gi].used = true;
+			removed = gc_jobs(uid, a ? json_number_value(a) : -1.0,
+					  n ? (long)json_integer_value(n) : -1,
+					  json_is_true(json_object_get(req, "dry_run")), (long)gi);
+			g = &d.gcs[gi];
+			if (!removed) {
+				/* Only when nothing was started (no memory first). */
+				memset(g, 0, sizeof(*g));
+				return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
+			}
+			g->conn = ci;
+			g->gen = d.conns[ci]->gen;
+			g->id = json_incref(id);
+			g->removed = removed;
+			if (!g->pending) {
+				gc_answer(gi);
+				return NULL;
+			}
+			return NULL;	/* answered once the directories are gone */
+		}
 	}
 	if (strcmp(op, "status") && strcmp(op, "wait") && strcmp(op, "result") &&
 	    strcmp(op, "cancel"))
@@ -2700,7 +2820,7 @@ static void on_tick(void)
 		d.metrics_next_ns = now + 5ull * 1000000000ull;
 	}
 	if (now >= d.gc_next_ns) {
-		json_t *removed = gc_jobs(0, d.keep_days * 86400.0, d.keep_jobs, false);
+		json_t *removed = gc_jobs(0, d.keep_days * 86400.0, d.keep_jobs, false, -1);
 
 		if (json_array_size(removed))
 			logmsg("retention: removed %zu finished jobs", json_array_size(removed));
@@ -3393,6 +3513,11 @@ int main(int argc, char **argv)
 	}
 	free(d.tasks);
 	free(d.pwait);
+	for (size_t i = 0; i < d.ngcs; i++) {
+		json_decref(d.gcs[i].id);
+		json_decref(d.gcs[i].removed);
+	}
+	free(d.gcs);
 	free(d.waiting.v);
 	free(d.queued.v);
 	free(d.by_id);

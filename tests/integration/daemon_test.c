@@ -1262,6 +1262,13 @@ static void test_gc(struct qrtx_client *c)
 		f = fopen(path, "w");
 		if (f)
 			fclose(f);
+		/* and a file of a name the daemon does not make */
+		snprintf(path, sizeof(path), "%s/circuit_fs/%s/notes.txt", dir,
+			 oldest ? oldest : "?");
+		f = fopen(path, "w");
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "%s/circuit_fs/%s", dir, oldest ? oldest : "?");
 		json_decref(jobs);
 	}
 	args = json_pack("{s:i}", "max_jobs", 2);
@@ -1270,7 +1277,7 @@ static void test_gc(struct qrtx_client *c)
 	json_decref(args);
 	after = count_finished(c);
 	ok(stat(path, &sb) && errno == ENOENT, "gc removes a job directory with a stray "
-	   "temporary file in it");
+	   "temporary file and a file of another name in it");
 	gone = json_string_value(json_array_get(json_object_get(r, "removed"), 0));
 	snprintf(path, sizeof(path), "%s/circuit_fs/%s", dir, gone ? gone : "?");
 	job = NULL;
