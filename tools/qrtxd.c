@@ -63,7 +63,7 @@
 #define MAX_ATTEMPTS 2
 
 enum ud_kind { UD_ACCEPT = 1, UD_RECV, UD_SEND, UD_WRECV, UD_PIDFD, UD_TICK, UD_SIGNAL,
-	       UD_PFILE, UD_ALOG, UD_DEVPOLL, UD_WSEND };
+	       UD_PFILE, UD_ALOG, UD_DEVPOLL, UD_WSEND, UD_METRICS };
 
 /* Atomic writes in flight at once; each has two fixed-file slots. */
 #define NPFILES 256
@@ -324,6 +324,11 @@ static struct {
 	uint64_t invalid_moves;		/* moves the transition table refuses */
 	/* observability */
 	const char *metrics_path;
+	char metrics_tmp[4200];
+	char *metrics_buf;		/* being written */
+	size_t metrics_len;
+	unsigned int metrics_ops;	/* its operations in flight */
+	bool metrics_open;
 	uint64_t metrics_next_ns;
 	double keep_days;		/* retention: finished jobs kept this long */
 	long keep_jobs;			/* and at most this many */
@@ -1909,16 +1914,16 @@ static size_t queue_depth(void)
 /* The Prometheus text exposition of the counters and histograms, for a
  * node_exporter textfile collector: written whole to a temporary file
  * and renamed, so a reader never sees half of it. */
-static void write_metrics(void)
+static void write_metrics(bool via_ring)
 {
-	char tmp[4200];
 	uint64_t ended = 0, failed;
+	char *buf = NULL;
+	size_t len = 0;
 	FILE *f;
 
-	if (!d.metrics_path)
-		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d.metrics_path);
-	f = fopen(tmp, "w");
+	if (!d.metrics_path || d.metrics_ops)
+		return;	/* none, or the last one still being written */
+	f = open_memstream(&buf, &len);
 	if (!f)
 		return;
 	fprintf(f, "# HELP qrtxd_jobs_submitted_total Jobs acknowledged since the daemon started.\n"
@@ -1956,10 +1961,67 @@ static void write_metrics(void)
 	fprintf(f, "# HELP qrtxd_job_seconds Submission to end.\n"
 		   "# TYPE qrtxd_job_seconds histogram\n");
 	prom_hist(f, "qrtxd_job_seconds", "", &d.turnaround);
-	if (fclose(f) == 0)
-		rename(tmp, d.metrics_path);
-	else
-		unlink(tmp);
+	if (fclose(f)) {
+		free(buf);
+		return;
+	}
+	snprintf(d.metrics_tmp, sizeof(d.metrics_tmp), "%s.tmp", d.metrics_path);
+	if (!via_ring) {
+		/* at the end, when nothing else waits */
+		f = fopen(d.metrics_tmp, "w");
+		if (f && fwrite(buf, 1, len, f) == len && !fclose(f))
+			rename(d.metrics_tmp, d.metrics_path);
+		else if (f)
+			fclose(f);
+		free(buf);
+		return;
+	}
+	/* Written whole into a temporary file and renamed over the last one,
+	 * through the ring: open into the spare fixed slot, write, close,
+	 * rename. No sync: the next one comes in 5 s. */
+	{
+		unsigned int slot = 2 * NPFILES;
+		struct io_uring_sqe *sqe;
+
+		d.metrics_buf = buf;
+		d.metrics_len = len;
+		d.metrics_ops = 4;
+		sqe_room(4);
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_openat_direct(sqe, AT_FDCWD, d.metrics_tmp,
+					    O_WRONLY | O_CREAT | O_TRUNC, 0644, slot);
+		io_uring_sqe_set_data64(sqe, ud(UD_METRICS, 0, 0));
+		sqe->flags |= IOSQE_IO_LINK;
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_write(sqe, (int)slot, d.metrics_buf, (unsigned int)len, 0);
+		io_uring_sqe_set_data64(sqe, ud(UD_METRICS, 1, 0));
+		sqe->flags |= IOSQE_IO_LINK | IOSQE_FIXED_FILE;
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_close_direct(sqe, slot);
+		io_uring_sqe_set_data64(sqe, ud(UD_METRICS, 2, 0));
+		sqe->flags |= IOSQE_IO_LINK;
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_renameat(sqe, AT_FDCWD, d.metrics_tmp, AT_FDCWD, d.metrics_path, 0);
+		io_uring_sqe_set_data64(sqe, ud(UD_METRICS, 3, 0));
+	}
+}
+
+static void on_metrics(unsigned int op, int res)
+{
+	if (op == 0 && res == 0)
+		d.metrics_open = true;
+	else if (op == 2 && res == 0)
+		d.metrics_open = false;
+	if (--d.metrics_ops)
+		return;
+	if (d.metrics_open) {
+		int none = -1;
+
+		io_uring_register_files_update(&d.ring, 2 * NPFILES, &none, 1);
+		d.metrics_open = false;
+	}
+	free(d.metrics_buf);
+	d.metrics_buf = NULL;
 }
 
 /* --- requests ---------------------------------------------------------- */
@@ -2816,7 +2878,7 @@ static void on_tick(void)
 		kill_worker(i);	/* the recovery loop */
 	}
 	if (now >= d.metrics_next_ns) {
-		write_metrics();
+		write_metrics(true);
 		d.metrics_next_ns = now + 5ull * 1000000000ull;
 	}
 	if (now >= d.gc_next_ns) {
@@ -2919,9 +2981,14 @@ static int recover_runs(void)
 		fclose(f);
 	free(by_id);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d.alog_path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
 	for (size_t i = 0; i < d.njobs; i++)
 		for (unsigned int k = 0; !qrtx_job_state_final(d.jobs[i].state) &&
 					 k < d.jobs[i].attempts; k++)
@@ -3306,7 +3373,7 @@ int main(int argc, char **argv)
 			rl.rlim_cur = 4 * NPFILES;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		ret = io_uring_register_files_sparse(&d.ring, 2 * NPFILES);
+		ret = io_uring_register_files_sparse(&d.ring, 2 * NPFILES + 1);
 		if (ret) {
 			logmsg("io_uring: cannot register %d file slots: %s (a kernel of 5.19 or "
 			       "later is needed)", 2 * NPFILES, strerror(-ret));
@@ -3437,6 +3504,9 @@ int main(int argc, char **argv)
 			case UD_WSEND:
 				on_wsend(idx, gen, res);
 				break;
+			case UD_METRICS:
+				on_metrics(idx, res);
+				break;
 			case UD_DEVPOLL:
 				d.dev_polled = false;	/* capacity came back */
 				schedule();
@@ -3452,7 +3522,7 @@ int main(int argc, char **argv)
 	{
 		uint64_t limit = now_ns() + 30ull * 1000000000ull;
 
-		while ((d.pf_used || d.alog_ops || d.npwait) && now_ns() < limit) {
+		while ((d.pf_used || d.alog_ops || d.npwait || d.metrics_ops) && now_ns() < limit) {
 			struct io_uring_cqe *cqe;
 			struct __kernel_timespec ts = { 0, 100 * 1000 * 1000 };
 
@@ -3468,6 +3538,8 @@ int main(int argc, char **argv)
 					on_pfile((uint32_t)u, (uint32_t)(u >> 32) & 0xffffff, cqe->res);
 				else if (k == UD_ALOG)
 					on_alog((uint32_t)u, cqe->res);
+				else if (k == UD_METRICS)
+					on_metrics((uint32_t)u, cqe->res);
 				io_uring_cqe_seen(&d.ring, cqe);
 			}
 		}
@@ -3475,7 +3547,7 @@ int main(int argc, char **argv)
 			logmsg("stopping with writes still in flight");
 	}
 
-	write_metrics();
+	write_metrics(false);
 	logmsg("stopping");
 	for (unsigned int i = 0; i < d.nworkers; i++) {
 		if (!d.workers[i].pid)
