@@ -58,7 +58,7 @@ INTEG_BINS := $(OBJDIR)/tests/integration/daemon_test $(OBJDIR)/tests/integratio
 # The client programs of examples/ (built with the tests, so they always build).
 EXAMPLE_BINS := $(patsubst %.c,$(OBJDIR)/%,$(wildcard examples/*.c))
 
-unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(EXAMPLE_BINS) $(OBJDIR)/qrtxd
+unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(EXAMPLE_BINS) $(OBJDIR)/qrtxd $(OBJDIR)/qrtx
 examples: $(EXAMPLE_BINS)
 
 $(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h runtime/sv/*.h tools/*.h)

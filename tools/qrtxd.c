@@ -1256,8 +1256,19 @@ static void ptask_done(size_t ti)
 			j->gone = true;		/* never acknowledged */
 			free(j->input);
 			j->input = NULL;
-			if (t->step >= 1)	/* its directory was made: nothing stays */
-				remove_job_dir(j);
+			if (t->step >= 1) {
+				/* its directory was made: nothing stays */
+				size_t ri = ptask_new(PT_RM, ji);
+
+				t = &d.tasks[ti];	/* d.tasks may have moved */
+				if (ri == SIZE_MAX) {
+					remove_job_dir(j);
+				} else {
+					d.tasks[ri].gc = -1;
+					j->nptasks++;
+					ptask_run(ri);
+				}
+			}
 		}
 	} else if (t->detached) {
 		if (t->err)
@@ -1272,6 +1283,8 @@ static void ptask_done(size_t ti)
 		if (t->gc >= 0 && !--d.gcs[t->gc].pending)
 			gc_answer((size_t)t->gc);
 	} else if (t->kind == PT_ARTS) {
+		if (!t->err)
+			heap_push(&d.queued, ji);	/* it may run now */
 		if (t->err && !ended(j)) {
 			logmsg("job %s: %s", j->id, msg);
 			if (j->worker >= 0 && !d.workers[j->worker].dispatching)
@@ -2690,15 +2703,17 @@ static void worker_message(unsigned int wi, json_t *m)
 			return;	/* cancelled or timed out meanwhile */
 		if (!e && !strcmp(st, "Queued")) {
 			/* Prepared: it waits in Queued for capacity, without
-			 * a worker; its compiled artifacts are written. */
+			 * a worker; its compiled artifacts are written first
+			 * (before its end's meta.json can be). */
 			size_t ti = ptask_new(PT_ARTS, (size_t)ji);
 
 			arts = json_object_get(m, "artifacts");
 			note_move(j, QRTX_JOB_QUEUED);
 			j->state = QRTX_JOB_QUEUED;
 			j->prepared = true;
-			heap_push(&d.queued, (size_t)ji);
-			if (ti != SIZE_MAX) {
+			if (ti == SIZE_MAX) {
+				heap_push(&d.queued, (size_t)ji);
+			} else {
 				struct ptask *t = &d.tasks[ti];
 
 				for (unsigned int i = 0; i < 2; i++) {
