@@ -26,36 +26,17 @@
 
 #include "qrtx/client.h"
 
+#include "circuits.h"
+#include "harness.h"
+
 #define SHOTS 100
 #define APP_UD 0x1234u		/* user_data of this program's own operations */
 
-static int ntest, nfailed;
 static char dir[256], sock_path[300];
 static pid_t daemon_pid;
 static struct io_uring ring;
 static unsigned int foreign;	/* completions the library left to us */
 static unsigned int seq;	/* callbacks so far, to tell their order */
-
-static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cond)
-		nfailed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void skip(const char *what, const char *why)
-{
-	printf("ok %d - %s # SKIP %s\n", ++ntest, what, why);
-	fflush(stdout);
-}
 
 static double now_s(void)
 {
@@ -69,37 +50,9 @@ static double now_s(void)
 
 static void start_daemon(const char *qrtxd, int workers)
 {
-	char w[16];
-
-	snprintf(w, sizeof(w), "%d", workers);
-	fflush(stdout);
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		char log[400];
-		int fd;
-
-		snprintf(log, sizeof(log), "%s/qrtxd.log", dir);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			dup2(fd, 1);
-		}
-		execl(qrtxd, "qrtxd", "--socket", sock_path, "--state-dir", dir, "--workers", w,
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		struct qrtx_client *c;
-
-		if (!qrtx_client_connect(sock_path, &c, NULL)) {
-			int r = qrtx_client_call(c, "ping", NULL, NULL, NULL);
-
-			qrtx_client_close(c);
-			if (!r)
-				return;
-		}
-		usleep(20000);
-	}
+	daemon_pid = spawn_daemon(qrtxd, dir, sock_path, dir, workers, NULL, NULL);
+	if (daemon_answers(sock_path, 300))
+		return;
 	printf("Bail out! qrtxd did not start (see %s/qrtxd.log)\n", dir);
 	exit(1);
 }
@@ -224,31 +177,6 @@ static const char *job_state(const struct rec *r)
 }
 
 /* --- circuits ---------------------------------------------------------- */
-
-static const char *bell =
-	"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\n"
-	"h q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
-
-/* Layers of u3 on n qubits and cx between neighbours: 24 qubits and 60
- * layers run for seconds. */
-static char *layered_source(int n, int layers)
-{
-	size_t cap = 1 << 20, len = 0;
-	char *s = malloc(cap);
-
-	len += (size_t)snprintf(s + len, cap - len,
-				"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[%d];\ncreg c[%d];\n",
-				n, n);
-	for (int l = 0; l < layers; l++) {
-		for (int i = 0; i < n; i++)
-			len += (size_t)snprintf(s + len, cap - len, "u3(%d.1,%d.2,%d.3) q[%d];\n",
-						l, i, l + i, i);
-		for (int i = l % 2; i + 1 < n; i += 2)
-			len += (size_t)snprintf(s + len, cap - len, "cx q[%d],q[%d];\n", i, i + 1);
-	}
-	snprintf(s + len, cap - len, "measure q -> c;\n");
-	return s;
-}
 
 static json_t *shots_opts(void)
 {
@@ -869,17 +797,5 @@ int main(int argc, char **argv)
 	test_daemon_killed();
 
 	io_uring_queue_exit(&ring);
-	printf("1..%d\n", ntest);
-	if (nfailed) {
-		printf("# kept for a look: %s (qrtxd.log, circuit_fs/)\n", dir);
-		return 1;
-	}
-	{
-		char cmd[400];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd))
-			return 1;
-	}
-	return 0;
+	return finish(dir);
 }

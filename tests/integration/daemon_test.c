@@ -34,67 +34,20 @@
 #include "qrtx/proto.h"
 #include "qrtx/submit.h"
 
-static int ntest, nfailed;
+#include "circuits.h"
+#include "harness.h"
+
 static char dir[256], sock_path[300];
 static const char *state_dir;	/* NULL: dir */
-static const char *extra_arg[3];	/* more daemon options */
+static const char *extra_arg[2];	/* more daemon options */
 static pid_t daemon_pid;
-
-static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cond)
-		nfailed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void skip(const char *what, const char *why)
-{
-	printf("ok %d - %s # SKIP %s\n", ++ntest, what, why);
-}
 
 static void start_daemon(const char *qrtxd, int workers)
 {
-	char w[16];
-
-	snprintf(w, sizeof(w), "%d", workers);
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		char log[400];
-		int fd;
-
-		snprintf(log, sizeof(log), "%s/qrtxd.log", dir);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			dup2(fd, 1);
-		}
-		execl(qrtxd, "qrtxd", "--socket", sock_path, "--state-dir",
-		      state_dir ? state_dir : dir, "--workers", w, extra_arg[0], extra_arg[1],
-		      extra_arg[2], (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		struct qrtx_client *c;
-
-		/* A ping, not just a connection: a killed daemon's socket may
-		 * still take connections for a moment. */
-		if (!qrtx_client_connect(sock_path, &c, NULL)) {
-			int r = qrtx_client_call(c, "ping", NULL, NULL, NULL);
-
-			qrtx_client_close(c);
-			if (!r)
-				return;
-		}
-		usleep(20000);
-	}
+	daemon_pid = spawn_daemon(qrtxd, dir, sock_path, state_dir ? state_dir : dir, workers,
+				  extra_arg[0], extra_arg[1]);
+	if (daemon_answers(sock_path, 200))
+		return;
 	printf("Bail out! qrtxd did not start (see %s/qrtxd.log)\n", dir);
 	exit(1);
 }
@@ -201,29 +154,21 @@ static json_t *opts_pack(uint64_t shots, uint64_t seed, int priority)
 			 "priority", priority);
 }
 
-static const char *bell =
-	"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\n"
-	"h q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
-
-/* A circuit that runs for a while: layers of u3 on n qubits and cx
- * between neighbours (24 qubits and 40 layers: seconds). */
-static char *layered_source(int n, int layers)
+/* kill -9 the daemon and start it again; *c (NULL: none) is closed
+ * first and connected again after. */
+static void kill9_restart(const char *qrtxd, int workers, struct qrtx_client **c)
 {
-	size_t cap = 1 << 20, len = 0;
-	char *s = malloc(cap);
+	struct qrtx_reply_error re = { 0 };
+	int st;
 
-	len += (size_t)snprintf(s + len, cap - len,
-				"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[%d];\ncreg c[%d];\n",
-				n, n);
-	for (int l = 0; l < layers; l++) {
-		for (int i = 0; i < n; i++)
-			len += (size_t)snprintf(s + len, cap - len, "u3(%d.1,%d.2,%d.3) q[%d];\n",
-						l, i, l + i, i);
-		for (int i = l % 2; i + 1 < n; i += 2)
-			len += (size_t)snprintf(s + len, cap - len, "cx q[%d],q[%d];\n", i, i + 1);
-	}
-	snprintf(s + len, cap - len, "measure q -> c;\n");
-	return s;
+	if (c)
+		qrtx_client_close(*c);
+	kill(daemon_pid, SIGKILL);
+	waitpid(daemon_pid, &st, 0);
+	daemon_pid = 0;
+	start_daemon(qrtxd, workers);
+	if (c)
+		qrtx_client_connect(sock_path, c, &re);
 }
 
 static char *slow_source(void)
@@ -644,7 +589,7 @@ static void test_restart(const char *qrtxd)
 	struct qrtx_client *c;
 	char *slow = layered_source(22, 30), ids[6][64];
 	json_t *job = NULL;
-	int to, done = 0, st;
+	int to, done = 0;
 
 	stop_daemon();
 	start_daemon(qrtxd, 1);
@@ -653,12 +598,7 @@ static void test_restart(const char *qrtxd)
 	for (int i = 1; i < 6; i++)
 		qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, ids[i], &re);
 	wait_executing(c, ids[0]);
-	qrtx_client_close(c);
-	kill(daemon_pid, SIGKILL);
-	waitpid(daemon_pid, &st, 0);
-	daemon_pid = 0;
-	start_daemon(qrtxd, 1);
-	qrtx_client_connect(sock_path, &c, &re);
+	kill9_restart(qrtxd, 1, &c);
 	for (int i = 0; i < 6; i++) {
 		job = NULL;
 		if (!qrtx_client_wait(c, ids[i], 120000, &job, &to, &re) &&
@@ -853,10 +793,7 @@ static void test_kill_under_load(const char *qrtxd, int jobs)
 
 		usleep((useconds_t)ms * 1000);
 		snprintf(delays + strlen(delays), sizeof(delays) - strlen(delays), " %d ms", ms);
-		kill(daemon_pid, SIGKILL);
-		waitpid(daemon_pid, &st, 0);
-		daemon_pid = 0;
-		start_daemon(qrtxd, 2);
+		kill9_restart(qrtxd, 2, NULL);
 	}
 	waitpid(kid, &st, 0);
 	in = fdopen(pfd[0], "r");
@@ -917,7 +854,7 @@ static void test_max_attempts(const char *qrtxd)
 	struct qrtx_client *c;
 	char *slow = layered_source(22, 30), id[64] = "";
 	json_t *job = NULL;
-	int to, st;
+	int to;
 
 	stop_daemon();
 	start_daemon(qrtxd, 1);
@@ -925,12 +862,7 @@ static void test_max_attempts(const char *qrtxd)
 	qrtx_client_submit(c, "qasm", "slow.qasm", slow, NULL, id, &re);
 	for (int round = 0; round < 2; round++) {
 		wait_executing(c, id);
-		qrtx_client_close(c);
-		kill(daemon_pid, SIGKILL);
-		waitpid(daemon_pid, &st, 0);
-		daemon_pid = 0;
-		start_daemon(qrtxd, 1);
-		qrtx_client_connect(sock_path, &c, &re);
+		kill9_restart(qrtxd, 1, &c);
 	}
 	qrtx_client_wait(c, id, 60000, &job, &to, &re);
 	ok(job && !strcmp(state_of(job), "Failed") &&
@@ -1409,17 +1341,5 @@ int main(int argc, char **argv)
 	stop_daemon();
 	ok(stops > 0 && !unclean_stops, "every daemon stopped by SIGTERM exited 0 (%d of %d did "
 	   "not; under the sanitizers that means a leak or an error at exit)", unclean_stops, stops);
-	printf("1..%d\n", ntest);
-	if (nfailed) {
-		printf("# kept for a look: %s (qrtxd.log, circuit_fs/)\n", dir);
-		return 1;
-	}
-	{
-		char cmd[400];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd))
-			return 1;
-	}
-	return 0;
+	return finish(dir);
 }
