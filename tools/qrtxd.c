@@ -176,8 +176,10 @@ struct waiter {
  * (after the renames of a step). CH_MKDIR: make the job's directory and
  * sync circuit_fs/. CH_RM: remove the files a job directory can hold and
  * then the directory (hard links: a file not there does not stop it).
+ * CH_STAT: the size of a file; CH_READ: open it into a fixed slot, read
+ * it whole, close it.
  */
-enum chain_kind { CH_FILE, CH_DSYNC, CH_MKDIR, CH_RM };
+enum chain_kind { CH_FILE, CH_DSYNC, CH_MKDIR, CH_RM, CH_STAT, CH_READ };
 
 /* What a job directory can hold: its files, and their temporary names. */
 static const char *const job_files[] = { "input.job.json", "compiled.aqo.json",
@@ -197,6 +199,7 @@ struct pfile {
 	int err;			/* first failure (-errno) */
 	bool file_open, dir_open;	/* slots to empty after a failure */
 	char *paths;			/* CH_RM: the names removed */
+	void *rbuf;			/* CH_STAT, CH_READ: where the answer goes */
 };
 
 /*
@@ -207,7 +210,7 @@ struct pfile {
  * everything it made in place). The chains of one step run at once, and
  * their fsyncs meet in the file system's journal commits.
  */
-enum ptask_kind { PT_SUBMIT, PT_END, PT_ARTS, PT_RM };
+enum ptask_kind { PT_SUBMIT, PT_END, PT_ARTS, PT_RM, PT_READ };
 
 #define PT_MAXFILES 4
 
@@ -219,7 +222,7 @@ struct ptask {
 	unsigned int pending;		/* chains of this step in flight */
 	bool waiting;			/* in the queue for free pfiles */
 	int err;
-	char what[64];			/* the file that failed */
+	char what[QRTX_JOB_ID_MAX + 64];	/* the file that failed */
 	const char *name[PT_MAXFILES];
 	char *text[PT_MAXFILES];	/* the artifacts (end, arts) */
 	unsigned int nfiles;
@@ -228,6 +231,8 @@ struct ptask {
 	json_t *id;
 	bool detached;			/* end: the job shows its state already */
 	long gc;			/* rm: its gc request (d.gcs), -1: none */
+	struct statx stx;		/* read: the file's size */
+	char *rbuf;			/* read: its text */
 };
 
 /* A gc request answered once the directories it removes are gone. */
@@ -461,6 +466,27 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 		chain_sqe(sqe, pi, 1, pers, false, false);
 		return;
 	}
+	if (kind == CH_STAT || kind == CH_READ) {
+		snprintf(f->final, sizeof(f->final), "%s/%s", jdir, name);
+		f->len = len;
+		f->ops = kind == CH_STAT ? 1 : 3;
+		sqe_room(f->ops);
+		sqe = io_uring_get_sqe(&d.ring);
+		if (kind == CH_STAT) {
+			io_uring_prep_statx(sqe, d.cfs_fd, f->final, 0, STATX_SIZE, f->rbuf);
+			chain_sqe(sqe, pi, 0, pers, false, false);
+			return;
+		}
+		io_uring_prep_openat_direct(sqe, d.cfs_fd, f->final, O_RDONLY, 0, (unsigned int)fs);
+		chain_sqe(sqe, pi, 0, pers, true, false);
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_read(sqe, fs, f->rbuf, (unsigned int)len, 0);
+		chain_sqe(sqe, pi, 1, pers, true, true);
+		sqe = io_uring_get_sqe(&d.ring);
+		io_uring_prep_close_direct(sqe, (unsigned int)fs);
+		chain_sqe(sqe, pi, 2, pers, false, false);
+		return;
+	}
 	if (kind == CH_RM) {
 		size_t w = QRTX_JOB_ID_MAX + 32;
 
@@ -538,11 +564,14 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 	if (f->kind == CH_RM)
 		/* a file not there is fine; the directory's removal says */
 		err = op == RM_OPS - 1 ? (!f->paths ? -ENOMEM : res == -ENOENT ? 0 : res) : 0;
-	else if (f->kind == CH_FILE && op == 1 && res >= 0 && (size_t)res != f->len)
-		err = -EIO;	/* short write (and the chain broken) */
+	else if ((f->kind == CH_FILE || f->kind == CH_READ) && op == 1 && res >= 0 &&
+		 (size_t)res != f->len)
+		err = -EIO;	/* short write or read (and the chain broken) */
 	else if (res < 0)
 		err = res;
 	if (!err && f->kind == CH_FILE && (op == 0 || op == 3))
+		f->file_open = op == 0;
+	else if (!err && f->kind == CH_READ && (op == 0 || op == 2))
 		f->file_open = op == 0;
 	else if (!err && f->kind == CH_DSYNC && (op == 0 || op == 2))
 		f->dir_open = op == 0;
@@ -603,6 +632,7 @@ static void ptask_free(size_t ti)
 {
 	struct ptask *t = &d.tasks[ti];
 
+	free(t->rbuf);
 	for (unsigned int i = 0; i < t->nfiles; i++)
 		free(t->text[i]);
 	free(t->meta);
@@ -626,6 +656,12 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 
 	if (step > last)
 		return -1;
+	if (t->kind == PT_READ) {
+		kind[0] = step ? CH_READ : CH_STAT;
+		name[0] = "results.json";
+		text[0] = NULL;
+		return 1;
+	}
 	if (t->kind == PT_RM) {
 		kind[0] = CH_RM;
 		name[0] = text[0] = NULL;
@@ -725,10 +761,27 @@ static void ptask_start(size_t ti)
 		return;
 	}
 	for (int i = 0; i < n; i++) {
+		size_t len = text[i] ? strlen(text[i]) : 0;
+
 		while (d.pf[pi].task >= 0)
 			pi++;
-		pfile_start(pi, ti, kind[i], j->id, name[i], text[i],
-			    text[i] ? strlen(text[i]) : 0, pers);
+		if (kind[i] == CH_STAT) {
+			d.pf[pi].rbuf = &t->stx;
+		} else if (kind[i] == CH_READ) {
+			/* as large as the file said it was */
+			len = (size_t)t->stx.stx_size;
+			free(t->rbuf);
+			t->rbuf = malloc(len + 1);
+			if (!t->rbuf) {
+				t->pending = 0;
+				t->err = -ENOMEM;
+				snprintf(t->what, sizeof(t->what), "%s/%s", j->id, name[i]);
+				ptask_done(ti);
+				return;
+			}
+			d.pf[pi].rbuf = t->rbuf;
+		}
+		pfile_start(pi, ti, kind[i], j->id, name[i], text[i], len, pers);
 	}
 }
 
@@ -1273,6 +1326,26 @@ static void ptask_done(size_t ti)
 	} else if (t->detached) {
 		if (t->err)
 			logmsg("job %s: %s", j->id, msg);
+	} else if (t->kind == PT_READ) {
+		struct conn *c = d.conns[t->conn];
+		json_error_t je;
+		json_t *res = t->err ? NULL : json_loadb(t->rbuf, (size_t)t->stx.stx_size, 0, &je);
+
+		if (c->fd >= 0 && c->gen == t->gen) {
+			json_t *r;
+
+			if (res) {
+				r = reply_ok(t->id);
+				json_object_set_new(r, "job", job_json(j));
+				json_object_set_new(r, "results", res);
+				res = NULL;
+			} else {
+				r = reply_err(t->id, "PersistError", "results.json of job %s cannot "
+					      "be read: %s", j->id, t->err ? msg : je.text);
+			}
+			conn_send(t->conn, r);
+		}
+		json_decref(res);
 	} else if (t->kind == PT_RM) {
 		int err = t->err;
 
@@ -2175,18 +2248,6 @@ static json_t *op_cancel(uint32_t ci, json_t *id, long ji)
 	return NULL;
 }
 
-static json_t *read_results(const struct job *j)
-{
-	char path[4096];
-	json_error_t je;
-
-	if (j->results)
-		return json_loads(j->results, 0, &je);
-
-	qrtx_store_path(d.store, j->id, "results.json", path, sizeof(path));
-	return json_load_file(path, 0, &je);
-}
-
 static json_t *handle(uint32_t ci, json_t *req)
 {
 	json_t *id = json_object_get(req, "id"), *r;
@@ -2370,14 +2431,29 @@ static json_t *handle(uint32_t ci, json_t *req)
 		if (!qrtx_job_state_final(j->state))
 			return reply_err(id, QRTX_PROTO_ERR_NOTREADY, "job %s is %s", jid,
 					 qrtx_job_state_name(j->state));
+		if (j->state == QRTX_JOB_COMPLETED && !j->results) {
+			/* read through the ring; answered when it is in */
+			size_t ti = ptask_new(PT_READ, (size_t)ji);
+
+			if (ti == SIZE_MAX)
+				return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
+			d.tasks[ti].conn = ci;
+			d.tasks[ti].gen = d.conns[ci]->gen;
+			d.tasks[ti].id = json_incref(id);
+			d.jobs[ji].nptasks++;
+			ptask_run(ti);
+			return NULL;
+		}
 		r = reply_ok(id);
 		json_object_set_new(r, "job", job_json(j));
 		if (j->state == QRTX_JOB_COMPLETED) {
-			res = read_results(j);
+			json_error_t je;
+
+			res = json_loads(j->results, 0, &je);
 			if (!res) {
 				json_decref(r);
-				return reply_err(id, "PersistError",
-						 "results.json of job %s cannot be read", jid);
+				return reply_err(id, QRTX_PROTO_ERR_INTERNAL,
+						 "results of job %s kept in memory do not parse", jid);
 			}
 			json_object_set_new(r, "results", res);
 		}

@@ -626,6 +626,35 @@ static void test_restart(const char *qrtxd)
 			fclose(f);
 		ok(a == 2, "the interrupted job ran again, once (attempts %u)", a);
 	}
+	{
+		/* After another restart results come from disk: whole, or,
+		 * when results.json is damaged, PersistError. */
+		json_t *res = NULL, *v;
+		const char *key;
+		json_int_t sum = 0;
+		char path[600];
+		FILE *f;
+		int r;
+
+		snprintf(path, sizeof(path), "%s/circuit_fs/%s/results.json", dir, ids[2]);
+		f = fopen(path, "w");
+		if (f) {
+			fputs("{\"counts\": {", f);
+			fclose(f);
+		}
+		kill9_restart(qrtxd, 1, &c);
+		r = qrtx_client_result(c, ids[1], NULL, &res, &re);
+		json_object_foreach(json_object_get(res, "counts"), key, v)
+			sum += json_integer_value(v);
+		ok(!r && res && sum == json_integer_value(json_object_get(res, "shots")) && sum > 0,
+		   "after a restart, a completed job's results are read from disk, whole");
+		json_decref(res);
+		res = NULL;
+		r = qrtx_client_result(c, ids[2], NULL, &res, &re);
+		ok(r == -EPROTO && !strcmp(re.category, "PersistError") && !res,
+		   "a damaged results.json: PersistError (%s: %s)", re.category, re.message);
+		json_decref(res);
+	}
 	qrtx_client_close(c);
 	free(slow);
 }
