@@ -199,7 +199,8 @@ struct pfile {
 	int err;			/* first failure (-errno) */
 	bool file_open, dir_open;	/* slots to empty after a failure */
 	char *paths;			/* CH_RM: the names removed */
-	void *rbuf;			/* CH_STAT, CH_READ: where the answer goes */
+	void *rbuf;			/* CH_READ: where the file goes */
+	struct statx stx;		/* CH_STAT (here: the kernel writes it) */
 };
 
 /*
@@ -231,7 +232,7 @@ struct ptask {
 	json_t *id;
 	bool detached;			/* end: the job shows its state already */
 	long gc;			/* rm: its gc request (d.gcs), -1: none */
-	struct statx stx;		/* read: the file's size */
+	size_t rsize;			/* read: the file's size */
 	char *rbuf;			/* read: its text */
 };
 
@@ -473,7 +474,7 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 		sqe_room(f->ops);
 		sqe = io_uring_get_sqe(&d.ring);
 		if (kind == CH_STAT) {
-			io_uring_prep_statx(sqe, d.cfs_fd, f->final, 0, STATX_SIZE, f->rbuf);
+			io_uring_prep_statx(sqe, d.cfs_fd, f->final, 0, STATX_SIZE, &f->stx);
 			chain_sqe(sqe, pi, 0, pers, false, false);
 			return;
 		}
@@ -597,6 +598,8 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 		char what[QRTX_JOB_ID_MAX + 64];
 
 		snprintf(what, sizeof(what), "%s", f->kind == CH_FILE ? f->final : f->jdir);
+		if (f->kind == CH_STAT && !e)
+			d.tasks[ti].rsize = (size_t)f->stx.stx_size;
 		free(f->paths);
 		f->paths = NULL;
 		f->task = -1;
@@ -765,11 +768,9 @@ static void ptask_start(size_t ti)
 
 		while (d.pf[pi].task >= 0)
 			pi++;
-		if (kind[i] == CH_STAT) {
-			d.pf[pi].rbuf = &t->stx;
-		} else if (kind[i] == CH_READ) {
+		if (kind[i] == CH_READ) {
 			/* as large as the file said it was */
-			len = (size_t)t->stx.stx_size;
+			len = t->rsize;
 			free(t->rbuf);
 			t->rbuf = malloc(len + 1);
 			if (!t->rbuf) {
@@ -1329,7 +1330,7 @@ static void ptask_done(size_t ti)
 	} else if (t->kind == PT_READ) {
 		struct conn *c = d.conns[t->conn];
 		json_error_t je;
-		json_t *res = t->err ? NULL : json_loadb(t->rbuf, (size_t)t->stx.stx_size, 0, &je);
+		json_t *res = t->err ? NULL : json_loadb(t->rbuf, t->rsize, 0, &je);
 
 		if (c->fd >= 0 && c->gen == t->gen) {
 			json_t *r;
