@@ -147,7 +147,7 @@ trap 'cleanup; exit 1' INT TERM
 dir=$(mktemp -d "${TMPDIR:-/tmp}/qrtx-daemon.XXXXXX") || bail "cannot make a temporary directory"
 sock=$dir/qrtxd.sock
 
-echo "1..9"
+echo "1..12"
 
 qrtxd --socket "$sock" --state-dir "$dir/state" --workers 1 2>"$dir/qrtxd.log" &
 qpid=$!
@@ -264,6 +264,50 @@ if [ "$status" = "exit status 0" ] && until_true 100 no_open_files; then
 else
 	not_ok "qrtxd exits 0 on SIGTERM and leaves no /dev/qrtx file open" \
 		"$status, open_files $(sysfs open_files) (want 0)"
+fi
+
+# Admission on the kernel's pools: with room for one $QUBITS-qubit run,
+# a second one waits in Queued without a worker (two workers, one busy),
+# and runs when the first one's capacity comes back (the daemon polls
+# /dev/qrtx through its ring).
+busy() {
+	qrtx stats --socket "$sock" --json | grep -o '"workers_busy": *[0-9]*' | grep -o '[0-9]*$'
+}
+q_total0=$(sysfs qubits_total)
+qrtxd --socket "$sock" --state-dir "$dir/state" --workers 2 2>>"$dir/qrtxd.log" &
+qpid=$!
+until_true 300 qrtx stats --socket "$sock" --json >/dev/null || bail "qrtxd did not start again"
+echo $((QUBITS + 8)) >"$SYSFS/qubits_total" || bail "cannot size qubits_total"
+first=$(qrtx submit "$dir/long.qasm" --seed 2 --socket "$sock" --json | json_str job_id)
+until_true 600 job_is "$first" Executing || bail "the first long job never ran"
+second=$(qrtx submit "$dir/long.qasm" --seed 3 --socket "$sock" --json | json_str job_id)
+if until_true 300 job_is "$second" Queued && sleep 0.5 && job_is "$second" Queued &&
+	[ "$(busy)" = 1 ]; then
+	ok "capacity short on /dev/qrtx: the second job waits in Queued, holding no worker"
+else
+	not_ok "capacity short on /dev/qrtx: the second job waits in Queued, holding no worker" \
+		"second job $(state_of "$second"), workers busy $(busy), qubits $(sysfs qubits_used)/$(sysfs qubits_total)"
+fi
+qrtx cancel "$first" --socket "$sock" --json >/dev/null
+if until_true 600 job_is "$second" Executing; then
+	ok "it runs once the first job's capacity is reclaimed"
+else
+	not_ok "it runs once the first job's capacity is reclaimed" \
+		"second job $(state_of "$second"), qubits $(sysfs qubits_used)/$(sysfs qubits_total)"
+fi
+qrtx cancel "$second" --socket "$sock" --json >/dev/null
+kill -TERM "$qpid"
+until_true 200 gone "$qpid" || kill -KILL "$qpid"
+wait "$qpid"
+status=$?
+qpid=
+until_true 100 pools_empty
+echo "$q_total0" >"$SYSFS/qubits_total"
+if [ "$status" = 0 ] && until_true 100 no_open_files; then
+	ok "qrtxd exits 0 again, nothing held"
+else
+	not_ok "qrtxd exits 0 again, nothing held" \
+		"exit status $status, open_files $(sysfs open_files), qubits_used $(sysfs qubits_used)"
 fi
 
 [ "$failed" = 0 ] || diag_log
