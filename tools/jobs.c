@@ -839,7 +839,12 @@ static int job_verb(const char *verb, int argc, char **argv, void (*usage)(FILE 
 	return open_client(cm, c);
 }
 
-int qrtx_cli_status(int argc, char **argv)
+/* A verb that answers one job object: status (printed whole) and cancel
+ * (its state on one line). */
+static int one_job_verb(const char *verb, int argc, char **argv, void (*usage)(FILE *),
+			int (*call)(struct qrtx_client *, const char *, json_t **,
+				    struct qrtx_reply_error *),
+			bool whole)
 {
 	struct common cm = { 0 };
 	struct qrtx_reply_error e;
@@ -848,21 +853,31 @@ int qrtx_cli_status(int argc, char **argv)
 	json_t *job = NULL;
 	int rc, ret;
 
-	rc = job_verb("status", argc, argv, qrtx_cli_status_usage, NULL, 0, NULL, NULL, &cm, &c,
-		      &job_id);
+	rc = job_verb(verb, argc, argv, usage, NULL, 0, NULL, NULL, &cm, &c, &job_id);
 	if (rc)
 		return rc < 0 ? EX_OK : rc;
-	ret = qrtx_client_status(c, job_id, &job, &e);
+	ret = call(c, job_id, &job, &e);
 	if (ret) {
 		rc = report(&cm, ret, &e);
 	} else if (cm.json) {
 		print_json(job);
-	} else {
+	} else if (whole) {
 		print_job(job_id, job);
+	} else {
+		char st[96];
+
+		state_text(job, st, sizeof(st));
+		printf("job %s: %s\n", job_id, st);
 	}
 	json_decref(job);
 	qrtx_client_close(c);
 	return rc;
+}
+
+int qrtx_cli_status(int argc, char **argv)
+{
+	return one_job_verb("status", argc, argv, qrtx_cli_status_usage, qrtx_client_status,
+			    true);
 }
 
 static int wait_opt(const struct common *cm, int c, const char *arg, void *ctx)
@@ -937,31 +952,8 @@ int qrtx_cli_result(int argc, char **argv)
 
 int qrtx_cli_cancel(int argc, char **argv)
 {
-	struct common cm = { 0 };
-	struct qrtx_reply_error e;
-	struct qrtx_client *c = NULL;
-	const char *job_id;
-	json_t *job = NULL;
-	int rc, ret;
-
-	rc = job_verb("cancel", argc, argv, qrtx_cli_cancel_usage, NULL, 0, NULL, NULL, &cm, &c,
-		      &job_id);
-	if (rc)
-		return rc < 0 ? EX_OK : rc;
-	ret = qrtx_client_cancel(c, job_id, &job, &e);
-	if (ret) {
-		rc = report(&cm, ret, &e);
-	} else if (cm.json) {
-		print_json(job);
-	} else {
-		char st[96];
-
-		state_text(job, st, sizeof(st));
-		printf("job %s: %s\n", job_id, st);
-	}
-	json_decref(job);
-	qrtx_client_close(c);
-	return rc;
+	return one_job_verb("cancel", argc, argv, qrtx_cli_cancel_usage, qrtx_client_cancel,
+			    false);
 }
 
 /* ---- list, stats ---- */
