@@ -82,6 +82,13 @@ struct outbuf {
 	uint32_t gen;			/* a worker limbo's: whose send reads it */
 };
 
+/* Frames to send on one socket through the ring, one send in flight at a
+ * time (client connections and workers alike). */
+struct sendq {
+	struct outbuf *head, *tail;
+	bool sending;
+};
+
 struct conn {
 	int fd;				/* -1: free slot */
 	uint32_t gen;
@@ -90,8 +97,8 @@ struct conn {
 	unsigned char *in;
 	size_t inlen, incap;
 	unsigned char rbuf[RECV_CHUNK];
-	struct outbuf *out, *out_tail;
-	bool sending, close_after_send, closing;
+	struct sendq q;
+	bool close_after_send, closing;
 	/* Ring operations not yet completed: the slot (its buffers) is not
 	 * reused until they are, and a closed connection's unsent output
 	 * waits in limbo for its send to complete. */
@@ -261,8 +268,8 @@ struct worker {
 	enum qrtx_run_part part;	/* of its job it runs */
 	/* What the daemon sends it, through the ring; what a replaced
 	 * worker's send still in flight reads waits in limbo. */
-	struct outbuf *out, *out_tail, *limbo;
-	bool sending;
+	struct sendq q;
+	struct outbuf *limbo;
 };
 
 static struct {
@@ -373,6 +380,88 @@ static struct io_uring_sqe *sqe_get(void)
 		sqe = io_uring_get_sqe(&d.ring);
 	}
 	return sqe;
+}
+
+/* --- send queues ------------------------------------------------------ */
+
+static void free_outbufs(struct outbuf *b)
+{
+	while (b) {
+		struct outbuf *n = b->next;
+
+		free(b->data);
+		free(b);
+		b = n;
+	}
+}
+
+/* msg (consumed) encoded at the end of q: 0, or -ENOMEM. */
+static int sendq_push(struct sendq *q, json_t *msg)
+{
+	struct outbuf *b = calloc(1, sizeof(*b));
+
+	if (!b || !msg || qrtx_proto_encode(msg, &b->data, &b->len)) {
+		free(b);
+		json_decref(msg);
+		return -ENOMEM;
+	}
+	json_decref(msg);
+	if (q->tail)
+		q->tail->next = b;
+	else
+		q->head = b;
+	q->tail = b;
+	return 0;
+}
+
+/* The unsent bytes of q's first frame on the ring for fd, unless a send
+ * is in flight or nothing waits: true when a send was put there. */
+static bool sendq_arm(struct sendq *q, int fd, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe;
+
+	if (q->sending || !q->head)
+		return false;
+	sqe = sqe_get();
+	io_uring_prep_send(sqe, fd, q->head->data + q->head->off, q->head->len - q->head->off,
+			   MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, user_data);
+	q->sending = true;
+	return true;
+}
+
+/* q's send completed with res: false when it failed, else true (a frame
+ * sent whole is freed). */
+static bool sendq_sent(struct sendq *q, int res)
+{
+	struct outbuf *b = q->head;
+
+	q->sending = false;
+	if (res < 0)
+		return false;
+	b->off += (size_t)res;
+	if (b->off == b->len) {
+		q->head = b->next;
+		if (!q->head)
+			q->tail = NULL;
+		free(b->data);
+		free(b);
+	}
+	return true;
+}
+
+/* q emptied, its socket gone: returns what a send still in flight may
+ * read (to free once it completes); the rest is freed. */
+static struct outbuf *sendq_drop(struct sendq *q)
+{
+	struct outbuf *kept = NULL;
+
+	if (q->sending)
+		kept = q->head;
+	else
+		free_outbufs(q->head);
+	memset(q, 0, sizeof(*q));
+	return kept;
 }
 
 /* --- persistence through the ring -------------------------------------- */
@@ -1466,35 +1555,9 @@ static int alog_add(const char *id)
 	return 0;
 }
 
-static void free_outbufs(struct outbuf *b)
-{
-	while (b) {
-		struct outbuf *n = b->next;
-
-		free(b->data);
-		free(b);
-		b = n;
-	}
-}
-
-static void arm_wsend(unsigned int wi)
-{
-	struct worker *w = &d.workers[wi];
-	struct io_uring_sqe *sqe;
-
-	if (w->sending || !w->out)
-		return;
-	sqe = sqe_get();
-	io_uring_prep_send(sqe, w->sock, w->out->data + w->out->off, w->out->len - w->out->off,
-			   MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, ud(UD_WSEND, wi, w->gen));
-	w->sending = true;
-}
-
 static void on_wsend(unsigned int wi, uint32_t gen, int res)
 {
 	struct worker *w = &d.workers[wi];
-	struct outbuf *b = w->out;
 
 	if ((w->gen & 0xffffff) != gen || !w->pid) {
 		/* A replaced worker's send: nothing reads its buffers now. */
@@ -1511,20 +1574,11 @@ static void on_wsend(unsigned int wi, uint32_t gen, int res)
 		}
 		return;
 	}
-	w->sending = false;
-	if (res < 0) {
+	if (!sendq_sent(&w->q, res)) {
 		kill_worker(wi);	/* its exit ends its job */
 		return;
 	}
-	b->off += (size_t)res;
-	if (b->off == b->len) {
-		w->out = b->next;
-		if (!w->out)
-			w->out_tail = NULL;
-		free(b->data);
-		free(b);
-	}
-	arm_wsend(wi);
+	sendq_arm(&w->q, w->sock, ud(UD_WSEND, wi, w->gen));
 }
 
 /* Send worker wi its job's part; a worker that cannot be told is
@@ -1535,27 +1589,19 @@ static void send_run(unsigned int wi)
 	struct job *j = &d.jobs[w->job];
 	json_t *m = json_pack("{s:s, s:s, s:s}", "op", "run", "job_id", j->id, "input",
 			      j->input ? j->input : "");
-	struct outbuf *b = calloc(1, sizeof(*b));
 
 	if (m && w->part != QRTX_RUN_WHOLE)
 		json_object_set_new(m, "part", json_string(w->part == QRTX_RUN_PREPARE ?
 							   "prepare" : "execute"));
-	if (!m || !b || qrtx_proto_encode(m, &b->data, &b->len)) {
-		free(b);
+	if (sendq_push(&w->q, m)) {
 		kill_worker(wi);
-	} else {
-		if (w->out_tail)
-			w->out_tail->next = b;
-		else
-			w->out = b;
-		w->out_tail = b;
-		arm_wsend(wi);
-		if (w->part != QRTX_RUN_PREPARE) {
-			free(j->input);
-			j->input = NULL;
-		}
+		return;
 	}
-	json_decref(m);
+	sendq_arm(&w->q, w->sock, ud(UD_WSEND, wi, w->gen));
+	if (w->part != QRTX_RUN_PREPARE) {
+		free(j->input);
+		j->input = NULL;
+	}
 }
 
 /* The run records of a batch are durable (or not): tell its workers. */
@@ -2493,35 +2539,19 @@ static void arm_recv(uint32_t ci)
 static void arm_send(uint32_t ci)
 {
 	struct conn *c = d.conns[ci];
-	struct io_uring_sqe *sqe;
 
-	if (c->sending || !c->out)
-		return;
-	sqe = sqe_get();
-	io_uring_prep_send(sqe, c->fd, c->out->data + c->out->off, c->out->len - c->out->off,
-			   MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, ud(UD_SEND, ci, c->gen));
-	c->sending = true;
-	c->inflight++;
+	if (sendq_arm(&c->q, c->fd, ud(UD_SEND, ci, c->gen)))
+		c->inflight++;
 }
 
 static void conn_send(uint32_t ci, json_t *msg)
 {
 	struct conn *c = d.conns[ci];
-	struct outbuf *b = calloc(1, sizeof(*b));
 
-	if (!b || qrtx_proto_encode(msg, &b->data, &b->len)) {
-		free(b);
-		json_decref(msg);
+	if (sendq_push(&c->q, msg)) {
 		c->close_after_send = true;
 		return;
 	}
-	json_decref(msg);
-	if (c->out_tail)
-		c->out_tail->next = b;
-	else
-		c->out = b;
-	c->out_tail = b;
 	arm_send(ci);
 }
 
@@ -2539,20 +2569,9 @@ static void conn_close(uint32_t ci)
 	free(c->in);
 	c->in = NULL;
 	c->inlen = c->incap = 0;
-	if (c->sending) {
-		/* The kernel may still read the buffer being sent. */
-		c->limbo = c->out;
-		c->out = NULL;
-	}
-	while (c->out) {
-		struct outbuf *n = c->out->next;
-
-		free(c->out->data);
-		free(c->out);
-		c->out = n;
-	}
-	c->out_tail = NULL;
-	c->sending = c->close_after_send = c->closing = false;
+	/* The kernel may still read the buffer being sent. */
+	c->limbo = sendq_drop(&c->q);
+	c->close_after_send = c->closing = false;
 	for (size_t i = 0; i < d.nwaiters;) {
 		if (d.waiters[i].conn == ci) {
 			json_decref(d.waiters[i].id);
@@ -2630,29 +2649,19 @@ static void on_recv(uint32_t ci, int res)
 		c->closing = true;
 	else
 		arm_recv(ci);
-	if (c->closing && !c->out && !c->sending)
+	if (c->closing && !c->q.head && !c->q.sending)
 		conn_close(ci);
 }
 
 static void on_send(uint32_t ci, int res)
 {
 	struct conn *c = d.conns[ci];
-	struct outbuf *b = c->out;
 
-	c->sending = false;
-	if (res < 0) {
+	if (!sendq_sent(&c->q, res)) {
 		conn_close(ci);
 		return;
 	}
-	b->off += (size_t)res;
-	if (b->off == b->len) {
-		c->out = b->next;
-		if (!c->out)
-			c->out_tail = NULL;
-		free(b->data);
-		free(b);
-	}
-	if (c->out)
+	if (c->q.head)
 		arm_send(ci);
 	else if (c->closing)
 		conn_close(ci);
@@ -2671,16 +2680,9 @@ static void conn_done(uint32_t ci, enum ud_kind k, uint32_t gen, int res)
 			on_send(ci, res);
 		return;
 	}
-	if (k == UD_SEND)
-		c->sending = false;
 	if (!c->inflight) {
-		while (c->limbo) {
-			struct outbuf *n = c->limbo->next;
-
-			free(c->limbo->data);
-			free(c->limbo);
-			c->limbo = n;
-		}
+		free_outbufs(c->limbo);
+		c->limbo = NULL;
 	}
 }
 
@@ -2896,22 +2898,20 @@ static void on_worker_exit(unsigned int wi)
 	w->pid = 0;
 	w->job = -1;
 	w->dispatching = false;
-	if (w->sending) {
-		/* The send in flight may still read its buffer. */
-		struct outbuf *b = w->out;
+	{
+		/* What the send in flight may still read waits for it. */
+		struct outbuf *kept = sendq_drop(&w->q), *b = kept;
 
-		while (b->next) {
+		while (b) {
 			b->gen = w->gen & 0xffffff;
+			if (!b->next) {
+				b->next = w->limbo;
+				w->limbo = kept;
+				break;
+			}
 			b = b->next;
 		}
-		b->gen = w->gen & 0xffffff;
-		b->next = w->limbo;
-		w->limbo = w->out;
-	} else {
-		free_outbufs(w->out);
 	}
-	w->out = w->out_tail = NULL;
-	w->sending = false;
 	w->gen++;
 	if (!d.stop && spawn_worker(wi))
 		logmsg("cannot start a worker: %s", strerror(errno));
@@ -3654,18 +3654,12 @@ int main(int argc, char **argv)
 
 		conn_close((uint32_t)i);
 		/* The ring is gone: nothing reads these any more. */
-		while (c->limbo) {
-			struct outbuf *n = c->limbo->next;
-
-			free(c->limbo->data);
-			free(c->limbo);
-			c->limbo = n;
-		}
+		free_outbufs(c->limbo);
 		free(c);
 	}
 	for (unsigned int i = 0; i < d.nworkers; i++) {
 		free(d.workers[i].in);
-		free_outbufs(d.workers[i].out);
+		free_outbufs(sendq_drop(&d.workers[i].q));
 		free_outbufs(d.workers[i].limbo);
 	}
 	for (size_t i = 0; i < d.ntasks; i++)
