@@ -299,6 +299,8 @@ static struct {
 	unsigned int pf_used;
 	struct ptask *tasks;
 	size_t ntasks;
+	size_t *tfree;			/* indexes of the unused tasks */
+	size_t ntfree;
 	size_t *pwait;			/* tasks waiting for pfiles, in order */
 	size_t npwait, pwait_cap;
 	size_t results_bytes;		/* in the jobs' results caches */
@@ -699,20 +701,26 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 
 static size_t ptask_new(enum ptask_kind kind, size_t ji)
 {
-	size_t ti = 0;
+	size_t ti;
 
-	while (ti < d.ntasks && d.tasks[ti].used)
-		ti++;
-	if (ti == d.ntasks) {
+	if (!d.ntfree) {
 		size_t n = d.ntasks ? 2 * d.ntasks : 64;
 		struct ptask *nt = realloc(d.tasks, n * sizeof(*nt));
+		size_t *nf;
 
 		if (!nt)
 			return SIZE_MAX;
-		memset(nt + d.ntasks, 0, (n - d.ntasks) * sizeof(*nt));
 		d.tasks = nt;
+		nf = realloc(d.tfree, n * sizeof(*nf));
+		if (!nf)
+			return SIZE_MAX;
+		d.tfree = nf;
+		memset(nt + d.ntasks, 0, (n - d.ntasks) * sizeof(*nt));
+		for (size_t i = n; i-- > d.ntasks;)
+			d.tfree[d.ntfree++] = i;
 		d.ntasks = n;
 	}
+	ti = d.tfree[--d.ntfree];
 	memset(&d.tasks[ti], 0, sizeof(d.tasks[ti]));
 	d.tasks[ti].used = true;
 	d.tasks[ti].kind = kind;
@@ -730,6 +738,7 @@ static void ptask_free(size_t ti)
 	free(t->meta);
 	json_decref(t->id);
 	memset(t, 0, sizeof(*t));
+	d.tfree[d.ntfree++] = ti;	/* room: as many as there are tasks */
 }
 
 /*
@@ -3670,6 +3679,7 @@ int main(int argc, char **argv)
 		free(d.jobs[i].results);
 	}
 	free(d.tasks);
+	free(d.tfree);
 	free(d.pwait);
 	for (size_t i = 0; i < d.ngcs; i++) {
 		json_decref(d.gcs[i].id);
