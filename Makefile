@@ -55,10 +55,15 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OBJDIR)/tests/fuzz/%,$(wildcard tests/
 INTEG_BINS := $(OBJDIR)/tests/integration/daemon_test $(OBJDIR)/tests/integration/qrtxd-faults \
 	      $(OBJDIR)/tests/integration/client_async_test
 
+# The engine's NUMA placement, with cmocka; run-all.sh runs it in the test
+# VM, which has two nodes.
+NUMA_TEST  := $(OBJDIR)/tests/integration/sv_numa_test
+
 # The client programs of examples/ (built with the tests, so they always build).
 EXAMPLE_BINS := $(patsubst %.c,$(OBJDIR)/%,$(wildcard examples/*.c))
 
-unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(EXAMPLE_BINS) $(OBJDIR)/qrtxd $(OBJDIR)/qrtx
+unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(NUMA_TEST) $(EXAMPLE_BINS) $(OBJDIR)/qrtxd \
+	    $(OBJDIR)/qrtx
 examples: $(EXAMPLE_BINS)
 
 $(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h runtime/sv/*.h tools/*.h)
@@ -91,6 +96,9 @@ $(OBJDIR)/tests/integration/qrtxd-faults: $(OBJDIR)/tests/integration/qrtxd-faul
 # The asynchronous client (runtime/client_async.c) needs liburing.
 $(OBJDIR)/tests/integration/%: $(OBJDIR)/tests/integration/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -luring $(LDLIBS)
+
+$(NUMA_TEST): $(NUMA_TEST).o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(OBJDIR)/examples/%: $(OBJDIR)/examples/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -luring $(LDLIBS)

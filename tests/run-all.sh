@@ -160,8 +160,12 @@ if [ -f driver/qrtx.ko ] && [ -d "$BUILD/selftests" ]; then
 	for t in "$BUILD"/release/qrtxd "$BUILD"/release/qrtx; do
 		[ -x "$t" ] && tools+=(--tool "$t")
 	done
+	# The engine's NUMA placement needs the VM's two nodes.
+	extra=()
+	[ -x "$BUILD/release/tests/integration/sv_numa_test" ] &&
+		extra=(--test "$BUILD/release/tests/integration/sv_numa_test")
 	tests/vm/run.sh --kdir "${KDIR:-$(scripts/kdir.sh)}" \
-		--module driver/qrtx.ko --tests "$BUILD/selftests" "${benches[@]}" \
+		--module driver/qrtx.ko --tests "$BUILD/selftests" "${extra[@]}" "${benches[@]}" \
 		"${tools[@]}" --out "$vm_out"
 	if [ -r "$vm_out/counts" ]; then
 		read -r p f s <"$vm_out/counts"

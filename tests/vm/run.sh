@@ -2,7 +2,7 @@
 # Boot the distribution kernel under QEMU (TCG) and run the driver selftests.
 #
 #   tests/vm/run.sh --kdir KDIR --module PATH/qrtx.ko --tests DIR \
-#                   [--bench FILE]... [--tool FILE]... --out OUTDIR
+#                   [--test FILE]... [--bench FILE]... [--tool FILE]... --out OUTDIR
 #                   [--timeout SECS] [--vm-timeout SECS] [--params "k=v ..."]
 #                   [--append "kernel args"]
 #
@@ -11,8 +11,8 @@
 #      else `make kernelrelease`); the kernel booted is /boot/vmlinuz-$release
 #      and the module's vermagic must name the same release.
 #   2. OUTDIR/initramfs/ is filled with a static busybox (applet symlinks made
-#      here), the module as /qrtx.ko, every executable in DIR under /tests,
-#      each --bench program under /bench, each --tool program under
+#      here), the module as /qrtx.ko, every executable in DIR and each
+#      --test program under /tests, each --bench program under /bench, each --tool program under
 #      /usr/local/bin (first in PATH; tools are there for the programs to
 #      call, they are not run as tests), the shared libraries and dynamic
 #      loader `ldd` names for them (at the same paths), and a generated /init.
@@ -24,7 +24,9 @@
 #      (SIGKILL) with an emptied /tmp, kill any process it left behind, rmmod
 #      the module.
 #      Last it dumps dmesg and powers off.  The guest CPU is "-cpu max" so
-#      programs built with AVX2 run.
+#      programs built with AVX2 run.  The guest has two NUMA nodes, each a
+#      socket with one CPU and 1 GiB, so that placement across nodes can be
+#      tested.
 #   4. QEMU has two serial ports: ttyS0 is the kernel console, written to
 #      OUTDIR/console.log (loglevel=7, so every warning is there); ttyS1
 #      carries the programs' stdout+stderr and @@QRTX-VM@@ marker lines, and is
@@ -60,6 +62,7 @@ SPLAT_RE='BUG:|WARNING:|Oops|general protection fault|Call Trace:|UBSAN:|KASAN|l
 kdir='' module='' tests='' out=''
 benches=()
 tools=()
+extra=()
 prog_timeout=300
 vm_timeout=1500
 params="qubits=64 host_bytes=1073741824 gpus=2 gpu_bytes=1073741824,536870912"
@@ -78,12 +81,13 @@ die() {
 
 while [[ $# -gt 0 ]]; do
 	case $1 in
-	--kdir | --module | --tests | --bench | --tool | --out | --timeout | --vm-timeout | --params | --append)
+	--kdir | --module | --tests | --test | --bench | --tool | --out | --timeout | --vm-timeout | --params | --append)
 		[[ $# -ge 2 ]] || usage
 		case $1 in
 		--kdir) kdir=$2 ;;
 		--module) module=$2 ;;
 		--tests) tests=$2 ;;
+		--test) extra+=("$2") ;;
 		--bench) benches+=("$2") ;;
 		--tool) tools+=("$2") ;;
 		--out) out=$2 ;;
@@ -138,7 +142,16 @@ fi
 
 # --- programs ----------------------------------------------------------------
 [[ -d $tests ]] || die "test directory $tests not found"
-mapfile -t test_progs < <(find -L "$tests" -maxdepth 1 -type f -perm -u+x -printf '%f\n' | LC_ALL=C sort)
+declare -A src=()
+while read -r p; do
+	src[$p]=$tests/$p
+done < <(find -L "$tests" -maxdepth 1 -type f -perm -u+x -printf '%f\n')
+for t in "${extra[@]}"; do
+	[[ -f $t && -x $t ]] || die "test program $t not found or not executable"
+	[[ -z ${src[${t##*/}]:-} ]] || die "two test programs are named ${t##*/}"
+	src[${t##*/}]=$t
+done
+mapfile -t test_progs < <(for p in "${!src[@]}"; do echo "$p"; done | LC_ALL=C sort)
 for b in "${benches[@]}"; do
 	[[ -f $b && -x $b ]] || die "bench program $b not found or not executable"
 done
@@ -195,7 +208,7 @@ done < <("$busybox" --list-full)
 
 cp "$module" "$root/qrtx.ko"
 for p in "${test_progs[@]}"; do
-	cp -L "$tests/$p" "$root/tests/$p"
+	cp -L "${src[$p]}" "$root/tests/$p"
 	copy_libs "$root/tests/$p"
 done
 for b in "${benches[@]}"; do
@@ -306,7 +319,9 @@ echo "vm: booting QEMU (TCG) with a ${vm_timeout} s limit; kernel console: $out/
 t0=$(date +%s)
 qemu_status=0
 timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
-	-accel tcg -cpu max -m 2048 -smp 2 \
+	-accel tcg -cpu max -m 2048 -smp 2,sockets=2,cores=1,threads=1 \
+	-object memory-backend-ram,id=mem0,size=1024M -numa node,nodeid=0,cpus=0,memdev=mem0 \
+	-object memory-backend-ram,id=mem1,size=1024M -numa node,nodeid=1,cpus=1,memdev=mem1 \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
 	-serial "file:$out/console.log" -serial "file:$out/tests.log" \
 	-kernel "$kimage" -initrd "$out/initramfs.cpio.gz" \
