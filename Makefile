@@ -18,6 +18,8 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -pthread
 LDLIBS   += -ljansson -lnuma -lm -pthread
 
+include scripts/cuda.mk
+
 # Kernels for an instruction set live in files named for it; the engine
 # picks one at run time, so only these files are built for that ISA.
 $(OBJDIR)/%_avx2.o: CFLAGS += -mavx2 -mfma
@@ -36,7 +38,15 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 
 LIB_SRCS   := $(sort $(wildcard runtime/*.c runtime/*/*.c))
-LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
+# The CUDA engine's core: nvcc's object, or the one saying there is none.
+ifeq ($(QRTX_HAVE_CUDA),1)
+LIB_SRCS   := $(filter-out runtime/cuda/qgpu_none.c,$(LIB_SRCS))
+LIB_CU_OBJS := $(OBJDIR)/runtime/cuda/gpusv.o
+LDLIBS     += $(CUDA_LDLIBS)
+else
+LIB_CU_OBJS :=
+endif
+LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJDIR)/%.o) $(LIB_CU_OBJS)
 LIB        := $(OBJDIR)/libqrtx.a
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/unit/%)
@@ -69,6 +79,10 @@ examples: $(EXAMPLE_BINS)
 $(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h runtime/sv/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/runtime/cuda/gpusv.o: runtime/cuda/gpusv.cu runtime/cuda/qgpu.h
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCC_FLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -132,7 +146,7 @@ selftests:
 	$(MAKE) -C tests/selftests/qrtx OUT=$(CURDIR)/$(BUILD)/selftests
 
 bench:
-	$(MAKE) -C bench OUT=$(CURDIR)/$(BUILD)/bench
+	$(MAKE) -C bench OUT=$(CURDIR)/$(BUILD)/bench QRTX_CUDA=$(if $(QRTX_HAVE_CUDA),1,0)
 
 check:
 	@scripts/deps.sh check

@@ -400,16 +400,12 @@ static uint64_t extract(uint64_t i, const uint32_t *q, unsigned int n)
 	return o;
 }
 
-/* Draw from the marginal: cumulative table and binary search. */
-static int sample_marginal(const struct qrtx_sv *sv, const uint32_t *q, unsigned int n,
-			   uint64_t shots, struct qrtx_rng *rng, uint64_t *out)
+void qrtx_sample_cdf(double *cdf, uint64_t nout, uint64_t shots, struct qrtx_rng *rng,
+		     uint64_t *out)
 {
-	uint64_t nout = 1ull << n, last = 0;
-	double *cdf = malloc(nout * sizeof(*cdf)), total = 0;
+	uint64_t last = 0;
+	double total = 0;
 
-	if (!cdf)
-		return -ENOMEM;
-	qrtx_sv_probabilities(sv, q, n, cdf);
 	for (uint64_t o = 0; o < nout; o++) {
 		if (cdf[o] > 0)
 			last = o;
@@ -431,6 +427,29 @@ static int sample_marginal(const struct qrtx_sv *sv, const uint32_t *q, unsigned
 		}
 		out[s] = lo < nout ? lo : last;
 	}
+}
+
+bool qrtx_sample_by_table(uint64_t state_bytes, unsigned int n)
+{
+	uint64_t table_max = state_bytes / 16;
+
+	if (table_max < (1u << 16))
+		table_max = 1u << 16;
+	/* A marginal table costs 8 * 2^n bytes: fine while small next to
+	 * the state, else walk the state itself. */
+	return n <= SMALL_SEL || (n <= 30 && (8ull << n) <= table_max);
+}
+
+/* Draw from the marginal: cumulative table and binary search. */
+static int sample_marginal(const struct qrtx_sv *sv, const uint32_t *q, unsigned int n,
+			   uint64_t shots, struct qrtx_rng *rng, uint64_t *out)
+{
+	double *cdf = malloc(sizeof(*cdf) << n);
+
+	if (!cdf)
+		return -ENOMEM;
+	qrtx_sv_probabilities(sv, q, n, cdf);
+	qrtx_sample_cdf(cdf, 1ull << n, shots, rng, out);
 	free(cdf);
 	return 0;
 }
@@ -540,17 +559,11 @@ int qrtx_sv_sample(const struct qrtx_sv *sv, const uint32_t *qubits,
 		   unsigned int n, uint64_t shots, struct qrtx_rng *rng,
 		   uint64_t *outcomes)
 {
-	uint64_t table_max = sv->bytes / 16;
-
 	if (n > 64 || check_sel(sv, qubits, n))
 		return -EINVAL;
 	if (!shots)
 		return 0;
-	if (table_max < (1u << 16))
-		table_max = 1u << 16;
-	/* A marginal table costs 8 * 2^n bytes: fine while small next to
-	 * the state, else walk the state itself. */
-	if (n <= SMALL_SEL || (n <= 30 && (8ull << n) <= table_max))
+	if (qrtx_sample_by_table(sv->bytes, n))
 		return sample_marginal(sv, qubits, n, shots, rng, outcomes);
 	return sample_full(sv, qubits, n, shots, rng, outcomes);
 }

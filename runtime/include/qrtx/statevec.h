@@ -87,6 +87,15 @@ struct qrtx_rng;
 int qrtx_sv_sample(const struct qrtx_sv *sv, const uint32_t *qubits,
 		   unsigned int n, uint64_t shots, struct qrtx_rng *rng,
 		   uint64_t *outcomes);
+/* How qrtx_sv_sample draws n outcomes from a state of state_bytes: from
+ * a table of the marginal (true), or by walking the state. */
+bool qrtx_sample_by_table(uint64_t state_bytes, unsigned int n);
+/* Draw shots outcomes from probs[0..nout), turned into its running sums
+ * in place: the first outcome whose running sum exceeds a uniform from rng
+ * times the total. The engines draw from marginal tables this way, so
+ * that equal tables and seeds give equal outcomes on either. */
+void qrtx_sample_cdf(double *probs, uint64_t nout, uint64_t shots, struct qrtx_rng *rng,
+		     uint64_t *outcomes);
 /* <psi| P |psi> for the Pauli string with X on xmask bits and Z on zmask
  * bits (Y where both), real because P is Hermitian. */
 double qrtx_sv_expect_pauli(const struct qrtx_sv *sv, uint64_t xmask,
