@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Executing a PUB on the CPU engine.
+ * Executing a PUB on the CPU engine or the CUDA engine.
  *
  * When every measurement is terminal, the state is evolved once and all
  * shots are drawn from it. Otherwise the state before the first
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "qrtx/exec.h"
+#include "qrtx/gpusv.h"
 #include "qrtx/rng.h"
 
 /* Progress reports per evolution: few enough that the engine gets long
@@ -56,7 +57,69 @@ static void progress(const struct qrtx_exec_opts *o, double f)
 		o->progress(o->progress_arg, f);
 }
 
-static void apply_kop(struct qrtx_sv *sv, const struct qrtx_kop *k)
+/*
+ * The engine a PUB runs on: one of the two states is set. The CPU engine
+ * cannot fail once its state exists; the CUDA engine's calls can, and
+ * their failure is an ExecuteError with the CUDA text (gpu_fail).
+ */
+struct eng {
+	struct qrtx_sv *cpu;
+	struct qrtx_gpusv *gpu;
+	struct qrtx_error *err;
+};
+
+static int gpu_fail(struct eng *e, int ret)
+{
+	if (ret)
+		qrtx_error_set(e->err, QRTX_ERR_EXECUTE, ret, NULL, 0, 0, "CUDA engine: %s",
+			       qrtx_gpusv_error(e->gpu)[0] ? qrtx_gpusv_error(e->gpu) :
+			       strerror(-ret));
+	return ret;
+}
+
+static int eng_new(struct eng *e, uint32_t n, const struct qrtx_exec_opts *o,
+		   enum qrtx_precision prec, struct qrtx_error *err)
+{
+	struct qrtx_sv_config cfg = o->sv;
+
+	e->err = err;
+	if (o->cuda)
+		return qrtx_gpusv_new(n, prec, o->cuda_device, &e->gpu, err);
+	cfg.precision = prec;
+	return qrtx_sv_new(n, &cfg, &e->cpu, err);
+}
+
+static void eng_free(struct eng *e)
+{
+	qrtx_sv_free(e->cpu);
+	qrtx_gpusv_free(e->gpu);
+}
+
+static int eng_copy(struct eng *dst, const struct eng *src)
+{
+	if (dst->cpu) {
+		qrtx_sv_copy(dst->cpu, src->cpu);
+		return 0;
+	}
+	return gpu_fail(dst, qrtx_gpusv_copy(dst->gpu, src->gpu));
+}
+
+static int gpu_kop(struct eng *e, const struct qrtx_kop *k)
+{
+	switch (k->kind) {
+	case QRTX_K_DENSE:
+		return qrtx_gpusv_apply_dense(e->gpu, k->qubits, k->nq, k->m);
+	case QRTX_K_DIAG:
+		return qrtx_gpusv_apply_diag(e->gpu, k->qubits, k->nq, k->m);
+	case QRTX_K_CONTROLLED:
+		return qrtx_gpusv_apply_controlled(e->gpu, k->controls, k->nc, k->qubits, k->nq,
+						   k->m);
+	default:
+		return 0;
+	}
+}
+
+static void cpu_kop(struct qrtx_sv *sv, const struct qrtx_kop *k)
 {
 	switch (k->kind) {
 	case QRTX_K_DENSE:
@@ -73,21 +136,100 @@ static void apply_kop(struct qrtx_sv *sv, const struct qrtx_kop *k)
 	}
 }
 
+/* One gate, whatever its condition says (the caller checked it). */
+static int eng_kop(struct eng *e, const struct qrtx_kop *k)
+{
+	if (e->cpu) {
+		cpu_kop(e->cpu, k);
+		return 0;
+	}
+	return gpu_fail(e, gpu_kop(e, k));
+}
+
+/* As qrtx_program_apply: ops [from, to) up to the first that is not an
+ * unconditioned gate, whose index *stop gets. */
+static int eng_apply(struct eng *e, const struct qrtx_program *p, size_t from, size_t to,
+		     size_t *stop)
+{
+	size_t i = from;
+	int ret = 0;
+
+	if (e->cpu) {
+		*stop = qrtx_program_apply(p, from, to, e->cpu);
+		return 0;
+	}
+	for (; i < to && !ret; i++) {
+		const struct qrtx_kop *k = &p->ops[i];
+
+		if (k->cond.creg >= 0 || (k->kind != QRTX_K_DENSE && k->kind != QRTX_K_DIAG &&
+					  k->kind != QRTX_K_CONTROLLED))
+			break;
+		ret = gpu_fail(e, gpu_kop(e, k));
+	}
+	*stop = i;
+	return ret;
+}
+
+static int eng_measure(struct eng *e, uint32_t q, double r, int *outcome)
+{
+	if (e->cpu) {
+		*outcome = qrtx_sv_measure(e->cpu, q, r);
+		return 0;
+	}
+	return gpu_fail(e, qrtx_gpusv_measure(e->gpu, q, r, outcome));
+}
+
+static int eng_reset(struct eng *e, uint32_t q, double r)
+{
+	if (e->cpu) {
+		qrtx_sv_reset(e->cpu, q, r);
+		return 0;
+	}
+	return gpu_fail(e, qrtx_gpusv_reset(e->gpu, q, r));
+}
+
+static int eng_probabilities(struct eng *e, const uint32_t *q, unsigned int n, double *probs)
+{
+	if (e->cpu)
+		return qrtx_sv_probabilities(e->cpu, q, n, probs) ? -EINVAL : 0;
+	return gpu_fail(e, qrtx_gpusv_probabilities(e->gpu, q, n, probs));
+}
+
+static int eng_sample(struct eng *e, const uint32_t *q, unsigned int n, uint64_t shots,
+		      struct qrtx_rng *rng, uint64_t *out)
+{
+	if (e->cpu)
+		return qrtx_sv_sample(e->cpu, q, n, shots, rng, out);
+	return gpu_fail(e, qrtx_gpusv_sample(e->gpu, q, n, shots, rng, out));
+}
+
+static int eng_expect(struct eng *e, uint64_t x, uint64_t z, double *out)
+{
+	if (e->cpu) {
+		*out = qrtx_sv_expect_pauli(e->cpu, x, z);
+		return 0;
+	}
+	return gpu_fail(e, qrtx_gpusv_expect_pauli(e->gpu, x, z, out));
+}
+
 /* Evolve through every gate, skipping (terminal) measurements and barriers. */
-static void evolve_terminal(const struct qrtx_program *p, struct qrtx_sv *sv,
-			    const struct qrtx_exec_opts *o)
+static int evolve_terminal(const struct qrtx_program *p, struct eng *e,
+			   const struct qrtx_exec_opts *o)
 {
 	size_t i = 0, stride = o->progress ? p->nops / PROGRESS_STEPS + 1 : p->nops;
 
 	while (i < p->nops) {
-		size_t to = i + stride < p->nops ? i + stride : p->nops;
-		size_t stop = qrtx_program_apply(p, i, to, sv);
+		size_t to = i + stride < p->nops ? i + stride : p->nops, stop;
+		int ret = eng_apply(e, p, i, to, &stop);
 
+		if (ret)
+			return ret;
 		if (stop < to)
 			stop++;	/* a measurement or barrier: nothing to do now */
 		i = stop;
 		progress(o, (double)i / (double)p->nops);
 	}
+	return 0;
 }
 
 /*
@@ -178,7 +320,7 @@ static int tally(const uint64_t *shots, uint64_t n, struct qrtx_pub_result *res)
 	return 0;
 }
 
-static int exact_distribution(const struct qrtx_sv *sv, const struct measured *m,
+static int exact_distribution(struct eng *e, const struct measured *m,
 			      struct qrtx_pub_result *res, struct qrtx_error *err)
 {
 	uint64_t n = 1ull << m->nq;
@@ -193,7 +335,7 @@ static int exact_distribution(const struct qrtx_sv *sv, const struct measured *m
 	probs = malloc(n * sizeof(*probs));
 	if (!probs)
 		return -ENOMEM;
-	if (qrtx_sv_probabilities(sv, m->qubits, m->nq, probs)) {
+	if (eng_probabilities(e, m->qubits, m->nq, probs)) {
 		free(probs);
 		return -EINVAL;
 	}
@@ -218,7 +360,7 @@ static int exact_distribution(const struct qrtx_sv *sv, const struct measured *m
 	return 0;
 }
 
-static int sample_terminal(const struct qrtx_sv *sv, const struct measured *m,
+static int sample_terminal(struct eng *e, const struct measured *m,
 			   uint64_t shots, struct qrtx_rng *rng, uint64_t *out)
 {
 	int err;
@@ -227,7 +369,7 @@ static int sample_terminal(const struct qrtx_sv *sv, const struct measured *m,
 		memset(out, 0, shots * sizeof(*out));
 		return 0;
 	}
-	err = qrtx_sv_sample(sv, m->qubits, m->nq, shots, rng, out);
+	err = eng_sample(e, m->qubits, m->nq, shots, rng, out);
 	if (err)
 		return err;
 	for (uint64_t s = 0; s < shots; s++)
@@ -249,39 +391,42 @@ static bool cond_holds(const struct qrtx_circuit *c, const struct qrtx_cond *con
 }
 
 /* One shot from the prefix state onwards, starting at op index from. */
-static uint64_t run_shot(const struct qrtx_circuit *c, const struct qrtx_program *p,
-			 size_t from, struct qrtx_sv *sv, struct qrtx_rng *rng)
+static int run_shot(const struct qrtx_circuit *c, const struct qrtx_program *p,
+		    size_t from, struct eng *e, struct qrtx_rng *rng, uint64_t *out)
 {
 	uint64_t clbits = 0;
 	size_t i = from;
+	int ret = 0, o = 0;
 
-	while (i < p->nops) {
+	while (i < p->nops && !ret) {
 		const struct qrtx_kop *k;
 
-		i = qrtx_program_apply(p, i, p->nops, sv);
-		if (i == p->nops)
+		ret = eng_apply(e, p, i, p->nops, &i);
+		if (ret || i == p->nops)
 			break;
 		k = &p->ops[i++];
 		if (!cond_holds(c, &k->cond, clbits))
 			continue;
 		switch (k->kind) {
 		case QRTX_K_MEASURE:
-			if (qrtx_sv_measure(sv, k->qubits[0], qrtx_rng_uniform(rng)))
+			ret = eng_measure(e, k->qubits[0], qrtx_rng_uniform(rng), &o);
+			if (o)
 				clbits |= 1ull << k->clbit;
 			else
 				clbits &= ~(1ull << k->clbit);
 			break;
 		case QRTX_K_RESET:
-			qrtx_sv_reset(sv, k->qubits[0], qrtx_rng_uniform(rng));
+			ret = eng_reset(e, k->qubits[0], qrtx_rng_uniform(rng));
 			break;
 		case QRTX_K_BARRIER:
 			break;
 		default:
-			apply_kop(sv, k);
+			ret = eng_kop(e, k);
 			break;
 		}
 	}
-	return clbits;
+	*out = clbits;
+	return ret;
 }
 
 /* Index of the first op that is not an unconditioned gate. */
@@ -297,8 +442,7 @@ static size_t first_non_unitary(const struct qrtx_program *p)
 	return p->nops;
 }
 
-static int estimate(const struct qrtx_sv *sv, const struct qrtx_pub *pub,
-		    struct qrtx_pub_result *res)
+static int estimate(struct eng *e, const struct qrtx_pub *pub, struct qrtx_pub_result *res)
 {
 	res->nvalues = pub->nobservables;
 	res->values = calloc(pub->nobservables + 1, sizeof(double));
@@ -311,11 +455,14 @@ static int estimate(const struct qrtx_sv *sv, const struct qrtx_pub *pub,
 
 		for (uint32_t t = 0; t < obs->nterms; t++) {
 			const struct qrtx_pauli_term *term = &obs->terms[t];
-			double e = qrtx_sv_expect_pauli(sv, term->xmask, term->zmask);
+			double v;
+			int ret = eng_expect(e, term->xmask, term->zmask, &v);
 
-			value += term->coeff * e;
+			if (ret)
+				return ret;
+			value += term->coeff * v;
 			/* A Pauli outcome is +-1: its variance is 1 - <P>^2. */
-			var += term->coeff * term->coeff * (1 - e * e);
+			var += term->coeff * term->coeff * (1 - v * v);
 		}
 		res->values[o] = value;
 		res->std_errors[o] = pub->shots && var > 0 ?
@@ -331,8 +478,7 @@ int qrtx_exec_pub(const struct qrtx_job_spec *job, const struct qrtx_pub *pub,
 	const struct qrtx_circuit *c = job->circuit;
 	struct qrtx_lower_opts lo = { .fuse_max = opts->fuse_max };
 	struct qrtx_program *p = NULL;
-	struct qrtx_sv *sv = NULL, *work = NULL;
-	struct qrtx_sv_config cfg = opts->sv;
+	struct eng sv = { 0 }, work = { 0 };
 	uint64_t *shots = NULL;
 	struct measured m;
 	struct qrtx_rng rng;
@@ -342,7 +488,6 @@ int qrtx_exec_pub(const struct qrtx_job_spec *job, const struct qrtx_pub *pub,
 	res->kind = pub->kind;
 	res->shots = pub->shots;
 	res->per_shot = circuit_per_shot(c);
-	cfg.precision = job->precision;
 	qrtx_rng_seed(&rng, seed);
 
 	ret = qrtx_lower(c, pub->values, &lo, &p, err);
@@ -360,13 +505,14 @@ int qrtx_exec_pub(const struct qrtx_job_spec *job, const struct qrtx_pub *pub,
 			       opts->exact ? "an exact distribution" : "the Estimator");
 		goto out;
 	}
-	ret = qrtx_sv_new(c->nqubits, &cfg, &sv, err);
+	ret = eng_new(&sv, c->nqubits, opts, job->precision, err);
 	if (ret)
 		goto out;
 
 	if (pub->kind == QRTX_PUB_ESTIMATOR) {
-		evolve_terminal(p, sv, opts);
-		ret = estimate(sv, pub, res);
+		ret = evolve_terminal(p, &sv, opts);
+		if (!ret)
+			ret = estimate(&sv, pub, res);
 		goto out;
 	}
 
@@ -376,26 +522,23 @@ int qrtx_exec_pub(const struct qrtx_job_spec *job, const struct qrtx_pub *pub,
 		goto out;
 	}
 	if (!res->per_shot) {
-		evolve_terminal(p, sv, opts);
-		if (opts->exact) {
-			ret = exact_distribution(sv, &m, res, err);
-			if (ret)
-				goto out;
-		}
-		ret = sample_terminal(sv, &m, pub->shots, &rng, shots);
+		ret = evolve_terminal(p, &sv, opts);
+		if (!ret && opts->exact)
+			ret = exact_distribution(&sv, &m, res, err);
+		if (!ret)
+			ret = sample_terminal(&sv, &m, pub->shots, &rng, shots);
 	} else {
 		size_t prefix = first_non_unitary(p);
 
 		/* The shared prefix; barriers in it are no-ops. */
-		for (size_t i = 0; i < prefix; i++)
-			i = qrtx_program_apply(p, i, prefix, sv);
-
-		ret = qrtx_sv_new(c->nqubits, &cfg, &work, err);
-		if (ret)
-			goto out;
-		for (uint64_t s = 0; s < pub->shots; s++) {
-			qrtx_sv_copy(work, sv);
-			shots[s] = run_shot(c, p, prefix, work, &rng);
+		for (size_t i = 0; i < prefix && !ret; i++)
+			ret = eng_apply(&sv, p, i, prefix, &i);
+		if (!ret)
+			ret = eng_new(&work, c->nqubits, opts, job->precision, err);
+		for (uint64_t s = 0; s < pub->shots && !ret; s++) {
+			ret = eng_copy(&work, &sv);
+			if (!ret)
+				ret = run_shot(c, p, prefix, &work, &rng, &shots[s]);
 			if (!(s % 16))
 				progress(opts, (double)s / (double)pub->shots);
 		}
@@ -406,7 +549,8 @@ int qrtx_exec_pub(const struct qrtx_job_spec *job, const struct qrtx_pub *pub,
 		res->memory = shots;
 		shots = NULL;
 	}
-	progress(opts, 1.0);
+	if (!ret)
+		progress(opts, 1.0);
 out:
 	if (ret && err && err->category == QRTX_ERR_NONE)
 		qrtx_error_set(err, QRTX_ERR_EXECUTE, ret, NULL, 0, 0,
@@ -414,8 +558,8 @@ out:
 	if (ret)
 		qrtx_pub_result_free(res);
 	free(shots);
-	qrtx_sv_free(work);
-	qrtx_sv_free(sv);
+	eng_free(&work);
+	eng_free(&sv);
 	qrtx_program_free(p);
 	return ret;
 }

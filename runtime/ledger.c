@@ -246,6 +246,24 @@ int qrtx_ledger_set_total(struct qrtx_ledger *l, unsigned int pool, uint64_t tot
 	return err;
 }
 
+int qrtx_ledger_set_gpu_count(struct qrtx_ledger *l, uint32_t count)
+{
+	int err = 0;
+
+	if (count > QRTX_MAX_GPUS)
+		return -EINVAL;
+	pthread_mutex_lock(&l->lock);
+	/* As the device's gpu_count: pools in use are never dropped. */
+	for (uint32_t i = count; i < l->gpu_count && !err; i++)
+		if (l->pool[QRTX_LEDGER_POOL_GPU(i)].used)
+			err = -EBUSY;
+	if (!err)
+		l->gpu_count = count;
+	serve_waiters(l);
+	pthread_mutex_unlock(&l->lock);
+	return err;
+}
+
 int qrtx_account_open(struct qrtx_ledger *l, struct qrtx_account **out)
 {
 	struct qrtx_account *a = calloc(1, sizeof(*a));

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "qrtx/expr.h"
+#include "qrtx/gpusv.h"
 #include "qrtx/pipeline.h"
 #include "qrtx/qasm.h"
 #include "qrtx/resource.h"
@@ -228,6 +229,11 @@ static int write_meta(const struct qrtx_run_opts *o, struct qrtx_store *s,
 	json_object_set_new(resv, "ledger", json_string(res->ledger ? res->ledger : "none"));
 	json_object_set_new(resv, "qubits", json_integer((json_int_t)res->reserved_qubits));
 	json_object_set_new(resv, "host_bytes", json_integer((json_int_t)res->reserved_host_bytes));
+	if (res->gpu_index >= 0) {
+		json_object_set_new(resv, "gpu_bytes",
+				    json_integer((json_int_t)res->reserved_gpu_bytes));
+		json_object_set_new(resv, "gpu_index", json_integer(res->gpu_index));
+	}
 	json_object_set_new(meta, "resources", resv);
 	if (res->js.state == QRTX_JOB_FAILED) {
 		char msg[1024];
@@ -242,17 +248,47 @@ static int write_meta(const struct qrtx_run_opts *o, struct qrtx_store *s,
 	return ret;
 }
 
-static int validate(const struct qrtx_job_spec *job, struct qrtx_error *err)
+/*
+ * The executor a backend names: the CPU engine (ideal@cpu), or the CUDA
+ * engine on device 0 (ideal@cuda) when there is one; QRTX_CUDA_EMULATE=1
+ * runs ideal@cuda on the engine's host emulation instead (tests).
+ */
+static int executor(const struct qrtx_job_spec *job, struct qrtx_exec_opts *eo,
+		    struct qrtx_error *err)
 {
-	const struct qrtx_circuit *c = job->circuit;
-	const char *at = strchr(job->backend, '@');
+	const char *emulate = getenv("QRTX_CUDA_EMULATE");
+	char why[256];
 
-	if (!at || strcmp(at, "@cpu") || strncmp(job->backend, "ideal@", 6)) {
+	eo->cuda = false;
+	if (!strcmp(job->backend, "ideal@cpu"))
+		return 0;
+	if (strcmp(job->backend, "ideal@cuda")) {
 		qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, NULL, 0, 0,
-			       "backend '%s' is not available: this build offers ideal@cpu",
+			       "backend '%s' is not available: the backends are ideal@cpu and ideal@cuda",
 			       job->backend);
 		return -EINVAL;
 	}
+	eo->cuda = true;
+	eo->cuda_device = 0;
+	if (emulate && !strcmp(emulate, "1") && qrtx_gpu_built()) {
+		eo->cuda_device = QRTX_GPU_EMULATE;
+		return 0;
+	}
+	if (qrtx_gpu_available(why, sizeof(why)) > 0)
+		return 0;
+	qrtx_error_set(err, QRTX_ERR_VALIDATION, -ENODEV, NULL, 0, 0,
+		       "backend 'ideal@cuda' is not available: %s", why);
+	return -ENODEV;
+}
+
+static int validate(const struct qrtx_job_spec *job, struct qrtx_exec_opts *eo,
+		    struct qrtx_error *err)
+{
+	const struct qrtx_circuit *c = job->circuit;
+	int ret = executor(job, eo, err);
+
+	if (ret)
+		return ret;
 	if (!c->nqubits || c->nqubits > QRTX_SV_MAX_QUBITS) {
 		qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, NULL, 0, 0,
 			       "the circuit has %u qubits; the cpu engine runs 1 to %d",
@@ -330,10 +366,12 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 	struct qrtx_store *store = NULL;
 	struct qrtx_res *ledger = NULL;
 	struct qrtx_reserve req = { 0 };
-	bool reserved = false;
+	struct qrtx_exec_opts eo = opts->exec;
+	bool reserved = false, gpu;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	res->gpu_index = -1;
 	qrtx_jobstate_init(&res->js);
 	res->seed = job->seed;
 	if (!job->seed_set && getrandom(&res->seed, sizeof(res->seed), 0) != sizeof(res->seed))
@@ -389,14 +427,14 @@ validate:
 		/* Validated and compiled by an earlier call: checked again,
 		 * quietly; the compiled artifacts are there already. */
 		qrtx_jobstate_move(&res->js, QRTX_JOB_VALIDATING);
-		ret = validate(job, err);
+		ret = validate(job, &eo, err);
 		if (ret)
 			goto fail;
 		qrtx_jobstate_move(&res->js, QRTX_JOB_COMPILING);
 		qrtx_jobstate_move(&res->js, QRTX_JOB_QUEUED);
 	} else {
 		move(opts, &res->js, QRTX_JOB_VALIDATING);
-		ret = validate(job, err);
+		ret = validate(job, &eo, err);
 		if (ret)
 			goto fail;
 
@@ -418,20 +456,36 @@ validate:
 	}
 	res->ledger = qrtx_res_backend_name(ledger);
 	req.qubits = job->circuit->nqubits;
-	req.host_bytes = qrtx_exec_state_bytes(job->circuit, job->precision);
 	req.timeout_ns = job->timeout_s > 0 ? (uint64_t)(job->timeout_s * 1e9) : 0;
+	/* The state lives in device memory on a GPU (pool index = CUDA
+	 * device index), in host memory otherwise (the emulation too). */
+	gpu = eo.cuda && eo.cuda_device >= 0;
+	if (gpu) {
+		uint64_t fr, total;
+
+		req.gpu_index = (uint32_t)eo.cuda_device;
+		req.gpu_bytes = qrtx_exec_state_bytes(job->circuit, job->precision);
+		/* A pool that has no total yet gets the device's size. */
+		if (!qrtx_gpu_mem_info(eo.cuda_device, &fr, &total, NULL))
+			qrtx_res_gpu_pool(ledger, req.gpu_index, total);
+	} else {
+		req.host_bytes = qrtx_exec_state_bytes(job->circuit, job->precision);
+	}
 	ret = qrtx_res_reserve(ledger, &req);
 	if (ret) {
 		qrtx_error_set(err, QRTX_ERR_ALLOCATION, ret, NULL, 0, 0,
-			       "cannot reserve %llu qubits and %llu bytes of state memory (%s ledger): %s",
-			       (unsigned long long)req.qubits, (unsigned long long)req.host_bytes,
-			       res->ledger, ret == -ENOSPC ? "more than the pool holds" :
-			       strerror(-ret));
+			       "cannot reserve %llu qubits and %llu bytes of %s memory (%s ledger): %s",
+			       (unsigned long long)req.qubits,
+			       (unsigned long long)(gpu ? req.gpu_bytes : req.host_bytes),
+			       gpu ? "GPU" : "state", res->ledger,
+			       ret == -ENOSPC ? "more than the pool holds" : strerror(-ret));
 		goto fail;
 	}
 	reserved = true;
 	res->reserved_qubits = req.qubits;
 	res->reserved_host_bytes = req.host_bytes;
+	res->reserved_gpu_bytes = req.gpu_bytes;
+	res->gpu_index = gpu ? (int)req.gpu_index : -1;
 
 	move(opts, &res->js, QRTX_JOB_EXECUTING);
 	sub(opts, &res->js, QRTX_EXEC_QUANTUM_INITIALIZING);
@@ -441,10 +495,8 @@ validate:
 		goto fail;
 	}
 	sub(opts, &res->js, QRTX_EXEC_QUANTUM_RUNNING);
+	eo.memory = eo.memory || job->memory;
 	for (uint32_t i = 0; i < job->npubs; i++) {
-		struct qrtx_exec_opts eo = opts->exec;
-
-		eo.memory = eo.memory || job->memory;
 		ret = qrtx_exec_pub(job, &job->pubs[i], pub_seed(res->seed, i), &eo,
 				    &res->pubs[i], err);
 		if (ret)

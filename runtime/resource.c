@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -88,6 +89,54 @@ int qrtx_res_open(const char *path, struct qrtx_res **out)
 	r->backend = QRTX_RES_INPROCESS;
 	*out = r;
 	return 0;
+}
+
+/* Write v to /sys/class/misc/qrtx/<attr>: root sizes the device's pools. */
+static int sysfs_write(const char *attr, uint64_t v)
+{
+	char path[128], buf[32];
+	int fd, n, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/qrtx/%s", attr);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)v);
+	if (write(fd, buf, (size_t)n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int qrtx_res_gpu_pool(struct qrtx_res *r, uint32_t gpu, uint64_t total)
+{
+	struct qrtx_info info = { 0 };
+	char attr[32];
+	int ret;
+
+	if (gpu >= QRTX_MAX_GPUS)
+		return -EINVAL;
+	ret = qrtx_res_info(r, &info);
+	if (ret)
+		return ret;
+	if (gpu < info.gpu_count && info.gpu[gpu].total)
+		return 0;
+	if (r->backend == QRTX_RES_INPROCESS) {
+		struct qrtx_ledger *l = process_ledger;
+
+		if (gpu >= info.gpu_count)
+			ret = qrtx_ledger_set_gpu_count(l, gpu + 1);
+		if (!ret)
+			ret = qrtx_ledger_set_total(l, QRTX_LEDGER_POOL_GPU(gpu), total);
+		return ret;
+	}
+	/* The device's pools are the administrator's; root may size one. */
+	if (gpu >= info.gpu_count)
+		ret = sysfs_write("gpu_count", gpu + 1);
+	snprintf(attr, sizeof(attr), "gpu%u/bytes_total", gpu);
+	if (!ret)
+		ret = sysfs_write(attr, total);
+	return ret;
 }
 
 void qrtx_res_close(struct qrtx_res *r)

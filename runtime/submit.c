@@ -59,6 +59,14 @@ static int apply_opts(const char *name, const struct qrtx_job_opts *a,
 	}
 	if (a->precision >= 0)
 		job->precision = (enum qrtx_precision)a->precision;
+	if (a->backend) {
+		if (strlen(a->backend) >= sizeof(job->backend)) {
+			qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, name, 0, 0,
+				       "backend name too long: '%.40s...'", a->backend);
+			return -EINVAL;
+		}
+		strcpy(job->backend, a->backend);
+	}
 	if (a->memory)
 		job->memory = true;
 	if (a->priority_set)
@@ -174,6 +182,10 @@ int qrtx_job_opts_from_json(const json_t *options, struct qrtx_job_opts *o,
 				o->precision = QRTX_PREC_SINGLE;
 			else
 				return bad_option(err, "\"precision\" is \"single\" or \"double\"");
+		} else if (!strcmp(key, "backend")) {
+			if (!json_is_string(v))
+				return bad_option(err, "\"backend\" must be a string such as \"ideal@cuda\"");
+			o->backend = json_string_value(v);
 		} else if (!strcmp(key, "priority")) {
 			json_int_t p = json_integer_value(v);
 

@@ -87,6 +87,11 @@ CORPUS=${QRTX_CORPUS:-../shared/corpus/qasmbench}
 echo "== reference corpus ($CORPUS)"
 if [ -d "$CORPUS" ]; then
 	tap corpus "$BUILD"/release/tests/corpus/corpus_check "$CORPUS"
+	# The CUDA engine: its host emulation everywhere it is built (the
+	# kernels' indexing and arithmetic), device 0 where there is one.
+	tap corpus-cuda-emulated "$BUILD"/release/tests/corpus/corpus_check \
+		--engine cuda-emulated "$CORPUS"
+	tap corpus-cuda "$BUILD"/release/tests/corpus/corpus_check --engine cuda "$CORPUS"
 	# What a new user does first: qrtx run on each file, through the CLI.
 	run_dir=$(mktemp -d)
 	for f in $(find "$CORPUS" -name '*.qasm' | sort); do

@@ -55,6 +55,7 @@ void qrtx_cli_submit_usage(FILE *f)
 		"  --shots N              samples to draw\n"
 		"  --seed S               seed for sampling (0 to 2^63-1)\n"
 		"  --precision P          double (complex128) or single (complex64)\n"
+		"  --backend B            ideal@cpu (default) or ideal@cuda\n"
 		"  --priority P           integer; higher runs first (default 0)\n"
 		"  --timeout SECONDS      the job's time limit (a number > 0)\n"
 		"  --observable P         Pauli sum to estimate, e.g. '0.5*ZZI - 1.2*XIX'\n"
@@ -348,7 +349,7 @@ static int report_unfinished(const char *job_id, const json_t *job)
  */
 typedef int (*opt_handler)(const struct common *cm, int c, const char *arg, void *ctx);
 
-enum { O_SOCKET = 256, O_JSON, O_SHOTS, O_SEED, O_PREC, O_PRIO, O_TIMEOUT, O_OBS,
+enum { O_SOCKET = 256, O_JSON, O_SHOTS, O_SEED, O_PREC, O_BACKEND, O_PRIO, O_TIMEOUT, O_OBS,
        O_EXACT, O_WAIT, O_STATE, O_OLDER, O_KEEP, O_DRY };
 
 static int parse_common(struct common *cm, int argc, char **argv,
@@ -602,7 +603,7 @@ static int wait_job(const struct common *cm, struct qrtx_client *c, const char *
 struct submit_args {
 	long long shots, seed, priority;
 	bool shots_set, seed_set, priority_set, timeout_set, exact, wait;
-	const char *precision;
+	const char *precision, *backend;
 	double timeout_s;
 	const char *observables[MAX_OBSERVABLES];
 	unsigned int nobservables;
@@ -635,6 +636,9 @@ static int submit_opt(const struct common *cm, int c, const char *arg, void *ctx
 			return EX_USAGE;
 		}
 		a->precision = arg;
+		break;
+	case O_BACKEND:
+		a->backend = arg;
 		break;
 	case O_TIMEOUT:
 		if (parse_seconds(cm, "--timeout", arg, false, &a->timeout_s))
@@ -673,6 +677,8 @@ static json_t *submit_options(const struct submit_args *a)
 		bad |= json_object_set_new(o, "seed", json_integer(a->seed));
 	if (a->precision)
 		bad |= json_object_set_new(o, "precision", json_string(a->precision));
+	if (a->backend)
+		bad |= json_object_set_new(o, "backend", json_string(a->backend));
 	if (a->priority_set)
 		bad |= json_object_set_new(o, "priority", json_integer(a->priority));
 	if (a->timeout_set)
@@ -698,6 +704,7 @@ int qrtx_cli_submit(int argc, char **argv)
 		{ "shots", required_argument, NULL, O_SHOTS },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "precision", required_argument, NULL, O_PREC },
+		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "priority", required_argument, NULL, O_PRIO },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "observable", required_argument, NULL, O_OBS },

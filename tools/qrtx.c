@@ -4,11 +4,13 @@
  * work is done by libqrtx.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "qrtx/gpusv.h"
 #include "qrtx/resource.h"
 
 #define QRTX_VERSION "0.1.0"
@@ -58,6 +60,56 @@ static void print_pool(const char *name, const struct qrtx_pool_stat *p)
 	       (unsigned long long)p->total, (unsigned long long)p->used);
 }
 
+/* The backends qrtx run and qrtxd take, and whether they run here. */
+static json_t *executors(void)
+{
+	json_t *o = json_object(), *cuda = json_object(), *devs = json_array();
+	char why[256];
+	int n = qrtx_gpu_available(why, sizeof(why));
+
+	json_object_set_new(o, "ideal@cpu", json_pack("{s:b}", "available", 1));
+	json_object_set_new(cuda, "available", json_boolean(n > 0));
+	if (n <= 0)
+		json_object_set_new(cuda, "reason", json_string(why));
+	for (int d = 0; d < n; d++) {
+		char name[256];
+
+		qrtx_gpu_name(d, name, sizeof(name));
+		json_array_append_new(devs, json_string(name));
+	}
+	json_object_set_new(cuda, "devices", devs);
+	json_object_set_new(o, "ideal@cuda", cuda);
+	return o;
+}
+
+static void print_executors_json(void)
+{
+	json_t *o = executors();
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	fputs(s ? s : "{}", stdout);
+	free(s);
+	json_decref(o);
+}
+
+static void print_executors(void)
+{
+	json_t *o = executors(), *cuda = json_object_get(o, "ideal@cuda"), *d;
+	size_t i;
+
+	printf("\nbackends:\n  ideal@cpu    available\n");
+	if (json_is_true(json_object_get(cuda, "available"))) {
+		printf("  ideal@cuda   available:");
+		json_array_foreach(json_object_get(cuda, "devices"), i, d)
+			printf("%s device %zu: %s", i ? ";" : "", i, json_string_value(d));
+		printf("\n");
+	} else {
+		printf("  ideal@cuda   not available: %s\n",
+		       json_string_value(json_object_get(cuda, "reason")));
+	}
+	json_decref(o);
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	struct qrtx_info info = { 0 };
@@ -101,7 +153,9 @@ static int cmd_info(int argc, char **argv)
 			printf("%s{\"total\":%llu,\"used\":%llu}",
 			       i ? "," : "", (unsigned long long)info.gpu[i].total,
 			       (unsigned long long)info.gpu[i].used);
-		printf("]}\n");
+		printf("],\"executors\":");
+		print_executors_json();
+		printf("}\n");
 	} else {
 		printf("backend: %s (ABI %u)\n", qrtx_res_backend_name(res),
 		       info.abi_version);
@@ -114,6 +168,7 @@ static int cmd_info(int argc, char **argv)
 			snprintf(name, sizeof(name), "gpu%u_bytes", i);
 			print_pool(name, &info.gpu[i]);
 		}
+		print_executors();
 	}
 	qrtx_res_close(res);
 	return EXIT_OK;

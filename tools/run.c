@@ -36,6 +36,8 @@ void qrtx_cli_run_usage(FILE *f)
 		"                         printed and recorded)\n"
 		"  --precision P          double (complex128, default) or single (complex64)\n"
 		"  --threads T            engine threads (default: online CPUs)\n"
+		"  --backend B            ideal@cpu (default) or ideal@cuda (CUDA device 0;\n"
+		"                         'qrtx info' says whether it is available here)\n"
 		"  --observable P         Pauli sum to estimate, e.g. '0.5*ZZI - 1.2*XIX'\n"
 		"                         (qubit 0 is the last letter); repeatable\n"
 		"  --exact                print the exact outcome distribution instead of\n"
@@ -140,7 +142,7 @@ bool qrtx_cli_is_json(const char *path, const char *text)
 }
 
 struct run_args {
-	const char *file, *state_dir;
+	const char *file, *state_dir, *backend;
 	uint64_t shots, seed;
 	bool shots_set, seed_set, exact, json, memory;
 	int precision;			/* -1: as the job says */
@@ -169,7 +171,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t *out
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	enum { O_SHOTS = 256, O_SEED, O_PREC, O_THREADS, O_OBS, O_EXACT, O_JSON,
-	       O_MEMORY, O_FUSE, O_STATE };
+	       O_MEMORY, O_FUSE, O_STATE, O_BACKEND };
 	static const struct option opts[] = {
 		{ "shots", required_argument, NULL, O_SHOTS },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -181,6 +183,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "memory", no_argument, NULL, O_MEMORY },
 		{ "fuse", required_argument, NULL, O_FUSE },
 		{ "state-dir", required_argument, NULL, O_STATE },
+		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -245,6 +248,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case O_STATE:
 			a->state_dir = optarg;
 			break;
+		case O_BACKEND:
+			a->backend = optarg;
+			break;
 		case 'h':
 			return -1;
 		default:
@@ -273,6 +279,7 @@ static void job_opts(const struct run_args *a, struct qrtx_job_opts *o)
 	o->seed = a->seed;
 	o->seed_set = a->seed_set;
 	o->precision = a->precision;
+	o->backend = a->backend;
 	o->memory = a->memory;
 	o->exact = a->exact;
 	for (unsigned int i = 0; i < a->nobservables; i++)

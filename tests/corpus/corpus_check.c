@@ -7,7 +7,10 @@
  *   - counts sampled in double precision pass a chi-square goodness-of-fit
  *     test against the reference at significance 1e-3.
  *
- * usage: corpus_check [--shots N] [--seed S] DIR...
+ * usage: corpus_check [--shots N] [--seed S] [--engine cpu|cuda|cuda-emulated] DIR...
+ *
+ * --engine cuda runs on CUDA device 0, cuda-emulated on the CUDA engine's
+ * host emulation (its kernels as loops: the same indexing and arithmetic).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "qrtx/exec.h"
+#include "qrtx/gpusv.h"
 #include "qrtx/qasm.h"
 
 #define TVD_DOUBLE 1e-9
@@ -27,6 +31,8 @@
 #define ALPHA 1e-3
 
 static unsigned int test_no, failures;
+static bool use_cuda;
+static int cuda_device;
 
 static void tap(bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -206,7 +212,7 @@ static double chi_square_p(const struct qrtx_pub_result *res, const struct ref *
 static int run(struct qrtx_job_spec *job, bool exact, uint64_t seed,
 	       struct qrtx_pub_result *res, struct qrtx_error *err)
 {
-	struct qrtx_exec_opts o = { .exact = exact };
+	struct qrtx_exec_opts o = { .exact = exact, .cuda = use_cuda, .cuda_device = cuda_device };
 
 	return qrtx_exec_pub(job, &job->pubs[0], seed, &o, res, err);
 }
@@ -313,10 +319,29 @@ int main(int argc, char **argv)
 			shots = strtoull(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--seed"))
 			seed = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--engine") && !strcmp(argv[i + 1], "cuda"))
+			use_cuda = true;
+		else if (!strcmp(argv[i], "--engine") && !strcmp(argv[i + 1], "cuda-emulated"))
+			use_cuda = true, cuda_device = QRTX_GPU_EMULATE;
+		else if (strcmp(argv[i], "--engine") || strcmp(argv[i + 1], "cpu"))
+			i = argc;	/* unknown: usage */
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: %s [--shots N] [--seed S] DIR...\n", argv[0]);
+		fprintf(stderr, "usage: %s [--shots N] [--seed S] [--engine cpu|cuda|cuda-emulated] DIR...\n",
+			argv[0]);
 		return 2;
+	}
+	if (use_cuda && cuda_device != QRTX_GPU_EMULATE) {
+		char why[256];
+
+		if (qrtx_gpu_available(why, sizeof(why)) <= 0) {
+			printf("1..1\nok 1 - the corpus on CUDA device 0 # SKIP %s\n", why);
+			return 0;
+		}
+	}
+	if (use_cuda && !qrtx_gpu_built()) {
+		printf("1..1\nok 1 - the corpus on the CUDA engine # SKIP this build has no CUDA engine\n");
+		return 0;
 	}
 	for (; i < argc; i++)
 		collect(argv[i], &files, &nfiles);

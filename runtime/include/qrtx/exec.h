@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Executing one PUB of a job on the CPU engine: Sampler counts, exact
- * outcome probabilities, Estimator expectation values.
+ * Executing one PUB of a job on the CPU engine or the CUDA engine:
+ * Sampler counts, exact outcome probabilities, Estimator expectation
+ * values.
  *
  * Outcomes are integers over all classical bits (bit i = classical bit i;
  * bits never written by a measurement read 0) and print as bitstrings with
@@ -47,7 +48,11 @@ struct qrtx_pub_result {
 typedef void (*qrtx_progress_fn)(void *arg, double fraction);
 
 struct qrtx_exec_opts {
-	struct qrtx_sv_config sv;
+	struct qrtx_sv_config sv;	/* the CPU engine's (precision: the job's) */
+	/* The CUDA engine on cuda_device (QRTX_GPU_EMULATE: its host
+	 * emulation, for tests) instead of the CPU engine. */
+	bool cuda;
+	int cuda_device;
 	unsigned int fuse_max;		/* 0: default */
 	bool exact;			/* also compute the exact distribution */
 	bool memory;			/* keep per-shot outcomes */

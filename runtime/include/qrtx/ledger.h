@@ -31,6 +31,8 @@ int qrtx_ledger_new(const struct qrtx_ledger_config *cfg, struct qrtx_ledger **o
 /* Every account must have been closed. */
 void qrtx_ledger_free(struct qrtx_ledger *l);
 int qrtx_ledger_set_total(struct qrtx_ledger *l, unsigned int pool, uint64_t total);
+/* Number of GPU pools; -EBUSY when one to be dropped is in use. */
+int qrtx_ledger_set_gpu_count(struct qrtx_ledger *l, uint32_t count);
 
 int qrtx_account_open(struct qrtx_ledger *l, struct qrtx_account **out);
 /* Returns everything the account holds (counted as reclaimed). */

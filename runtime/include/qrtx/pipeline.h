@@ -56,7 +56,8 @@ struct qrtx_run_result {
 	struct qrtx_jobstate js;
 	uint64_t seed;
 	const char *ledger;		/* "kernel" or "in-process" */
-	uint64_t reserved_qubits, reserved_host_bytes;
+	uint64_t reserved_qubits, reserved_host_bytes, reserved_gpu_bytes;
+	int gpu_index;			/* the GPU pool reserved from, or -1 */
 	struct qrtx_pub_result *pubs;
 	uint32_t npubs;
 	char *results_json;		/* results.json as written (malloc'd) */

@@ -32,5 +32,9 @@ int qrtx_res_info(struct qrtx_res *r, struct qrtx_info *info);
 int qrtx_res_reserve(struct qrtx_res *r, struct qrtx_reserve *req);
 int qrtx_res_release(struct qrtx_res *r, uint64_t handle);
 int qrtx_res_list(struct qrtx_res *r, struct qrtx_list *lst);
+/* Give GPU pool gpu a total of total bytes when it has none: in-process
+ * always, on the device through sysfs when this process may (root).
+ * 0 when the pool has a total afterwards. */
+int qrtx_res_gpu_pool(struct qrtx_res *r, uint32_t gpu, uint64_t total);
 
 #endif

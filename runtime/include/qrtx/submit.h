@@ -21,6 +21,7 @@ struct qrtx_job_opts {
 	uint64_t shots, seed;
 	bool shots_set, seed_set;
 	int precision;			/* -1: as the job says */
+	const char *backend;		/* NULL: as the job says */
 	bool memory, exact;
 	bool priority_set, timeout_set;
 	int32_t priority;
