@@ -47,15 +47,13 @@
 #include "qrtx/rng.h"
 #include "qrtx/statevec.h"
 
+#include "families.h"
+
 #define MAX_LIST	8
 #define MAX_VARIANTS	(2 * (MAX_LIST + 1))
-#define LAYERS		20
-#define LAYERED_SEED	20240601
 /* The triad the targets were set against (2 threads). */
 #define REF_TRIAD_GBS	29.0
 
-enum family { FAM_LAYERED, FAM_QFT, NFAM };
-static const char *const family_name[NFAM] = { "layered", "qft" };
 
 struct opts {
 	unsigned int ns[MAX_LIST], nn;
@@ -87,27 +85,6 @@ struct child_result {
 	double state_bytes;
 	char err[512];
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* ---- STREAM triad ---- */
 
@@ -239,69 +216,6 @@ static double triad(unsigned int nth, size_t *array_bytes)
 	free(x.b);
 	free(x.c);
 	return 3.0 * (double)bytes / x.best / 1e9;
-}
-
-/* ---- circuits ---- */
-
-static int add(struct qrtx_circuit *c, enum qrtx_gate_id g, uint32_t q0, uint32_t q1,
-	       const double *p)
-{
-	const struct qrtx_gate_info *gi = qrtx_gate_info(g);
-	struct qrtx_op op = { .kind = QRTX_OP_GATE, .gate = g, .cond = { .creg = -1 } };
-
-	op.nqubits = gi->nqubits;
-	op.qubits[0] = q0;
-	op.qubits[1] = q1;
-	op.nparams = gi->nparams;
-	for (unsigned int i = 0; i < gi->nparams; i++) {
-		op.params[i].value = p[i];
-		op.params[i].expr = -1;
-	}
-	return qrtx_circuit_append(c, &op);
-}
-
-static struct qrtx_circuit *build(enum family f, unsigned int n)
-{
-	struct qrtx_circuit *c = qrtx_circuit_new();
-	struct qrtx_rng rng;
-	int ret = 0;
-
-	if (!c || qrtx_circuit_add_qreg(c, "q", n)) {
-		qrtx_circuit_free(c);
-		return NULL;
-	}
-	if (f == FAM_LAYERED) {
-		qrtx_rng_seed(&rng, LAYERED_SEED);
-		for (unsigned int l = 0; l < LAYERS && !ret; l++) {
-			for (uint32_t q = 0; q < n && !ret; q++) {
-				double p[3];
-
-				for (int i = 0; i < 3; i++)
-					p[i] = qrtx_rng_uniform(&rng) * 2 * M_PI;
-				ret = add(c, QRTX_G_U, q, 0, p);
-			}
-			for (uint32_t q = l % 2; q + 1 < n && !ret; q += 2)
-				ret = add(c, QRTX_G_CX, q, q + 1, NULL);
-		}
-	} else {
-		ret = add(c, QRTX_G_X, 0, 0, NULL);
-		for (uint32_t i = 0; i < n && !ret; i++) {
-			ret = add(c, QRTX_G_H, i, 0, NULL);
-			for (uint32_t j = i + 1; j < n && !ret; j++) {
-				double l = M_PI / ldexp(1.0, (int)(j - i));
-
-				/* control j, phase on target i */
-				ret = add(c, QRTX_G_CU1, j, i, &l);
-			}
-		}
-		for (uint32_t i = 0; i < n / 2 && !ret; i++)
-			ret = add(c, QRTX_G_SWAP, i, n - 1 - i, NULL);
-	}
-	if (ret) {
-		qrtx_circuit_free(c);
-		return NULL;
-	}
-	return c;
 }
 
 /* ---- one (qubits, precision) configuration, in a child ---- */

@@ -88,6 +88,16 @@ uint32_t qrtx_gpusv_nqubits(const struct qrtx_gpusv *sv)
 	return sv->n;
 }
 
+int qrtx_gpusv_sync(struct qrtx_gpusv *sv)
+{
+	return qgpu_sync(sv->g);
+}
+
+int qrtx_gpu_copy_bandwidth(int dev, uint64_t bytes, double *bytes_per_s, char *why, size_t len)
+{
+	return qgpu_copy_bw(dev, bytes, 5, bytes_per_s, why, len);
+}
+
 int qrtx_gpusv_set_zero_state(struct qrtx_gpusv *sv)
 {
 	return qgpu_zero(sv->g);

@@ -346,6 +346,64 @@ extern "C" int qgpu_zero(qgpu *g)
 	return each(g, zero_f<double>{ (cx<double> *)g->amps }, g->len);
 }
 
+extern "C" int qgpu_sync(qgpu *g)
+{
+	cudaError_t e;
+
+	if (emu(g))
+		return 0;
+	e = cudaStreamSynchronize(g->stream);
+	return e == cudaSuccess ? 0 : fail(g, e, "synchronise");
+}
+
+extern "C" int qgpu_copy_bw(int dev, size_t bytes, int reps, double *bytes_per_s, char *why,
+			    size_t len)
+{
+	void *a = NULL, *b = NULL;
+	cudaEvent_t t0 = NULL, t1 = NULL;
+	cudaError_t e = cudaSetDevice(dev);
+	float best = 0;
+
+	if (e == cudaSuccess)
+		e = cudaMalloc(&a, bytes);
+	if (e == cudaSuccess)
+		e = cudaMalloc(&b, bytes);
+	if (e == cudaSuccess)
+		e = cudaMemset(a, 1, bytes);
+	if (e == cudaSuccess)
+		e = cudaEventCreate(&t0);
+	if (e == cudaSuccess)
+		e = cudaEventCreate(&t1);
+	for (int r = 0; r <= reps && e == cudaSuccess; r++) {
+		float ms = 0;
+
+		e = cudaEventRecord(t0);
+		if (e == cudaSuccess)
+			e = cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
+		if (e == cudaSuccess)
+			e = cudaEventRecord(t1);
+		if (e == cudaSuccess)
+			e = cudaEventSynchronize(t1);
+		if (e == cudaSuccess)
+			e = cudaEventElapsedTime(&ms, t0, t1);
+		/* the first copy warms up */
+		if (e == cudaSuccess && r && (!best || ms < best))
+			best = ms;
+	}
+	if (e != cudaSuccess)
+		snprintf(why, len, "copy bandwidth: %s (%s)", cudaGetErrorString(e),
+			 cudaGetErrorName(e));
+	cudaGetLastError();
+	cudaFree(a);
+	cudaFree(b);
+	if (t0)
+		cudaEventDestroy(t0);
+	if (t1)
+		cudaEventDestroy(t1);
+	*bytes_per_s = e == cudaSuccess && best > 0 ? 2.0 * (double)bytes / (best * 1e-3) : 0;
+	return e == cudaSuccess ? 0 : -EIO;
+}
+
 extern "C" int qgpu_copy(qgpu *dst, const qgpu *src)
 {
 	cudaError_t e;

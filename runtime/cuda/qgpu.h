@@ -30,6 +30,11 @@ void qgpu_free(struct qgpu *g);
 const char *qgpu_error(const struct qgpu *g);
 
 int qgpu_zero(struct qgpu *g);
+/* Wait for everything queued on the state. */
+int qgpu_sync(struct qgpu *g);
+/* Device-to-device copy bandwidth of dev (read + write bytes per second,
+ * best of reps copies of bytes). */
+int qgpu_copy_bw(int dev, size_t bytes, int reps, double *bytes_per_s, char *why, size_t len);
 int qgpu_copy(struct qgpu *dst, const struct qgpu *src);
 int qgpu_read(struct qgpu *g, double *out);
 int qgpu_load(struct qgpu *g, const double *in);

@@ -152,3 +152,19 @@ int qgpu_expect_pauli(struct qgpu *g, uint64_t xmask, uint64_t zmask, double *ou
 	(void)out;
 	return -ENODEV;
 }
+
+int qgpu_sync(struct qgpu *g)
+{
+	(void)g;
+	return -ENODEV;
+}
+
+int qgpu_copy_bw(int dev, size_t bytes, int reps, double *bytes_per_s, char *why, size_t len)
+{
+	(void)dev;
+	(void)bytes;
+	(void)reps;
+	*bytes_per_s = 0;
+	snprintf(why, len, NO_ENGINE);
+	return -ENODEV;
+}

@@ -21,6 +21,8 @@
 #include <cmocka.h>
 
 #include "qrtx/gpusv.h"
+#include "qrtx/pipeline.h"
+#include "qrtx/submit.h"
 #include "qrtx/rng.h"
 #include "qrtx/statevec.h"
 
@@ -348,6 +350,54 @@ static void too_large(void **state)
 	assert_non_null(strstr(err.msg, "bytes"));
 }
 
+/*
+ * 200 jobs back to back through the whole pipeline on ideal@cuda (device
+ * 0; a 20-qubit circuit with mid-circuit measurement, so each job also
+ * holds a second state): afterwards the device's free memory is back where
+ * it started and the GPU pool holds nothing.
+ */
+static void jobs_leave_no_device_memory(void **state)
+{
+	static const char src[] = "OPENQASM 2.0; include \"qelib1.inc\"; qreg q[20]; creg c[20];"
+		"h q; cx q[0],q[19]; measure q[0] -> c[0]; if(c==1) x q[1]; measure q -> c;";
+	struct fix *f = *state;
+	struct qrtx_job_opts jo;
+	struct qrtx_job_spec *job = NULL;
+	struct qrtx_error err = { 0 };
+	char dir[] = "/tmp/qrtx-gpuleak-XXXXXX", cmd[64], why[256];
+	uint64_t free0, free1, total;
+
+	if (!qrtx_gpu_built() || f->dev == QRTX_GPU_EMULATE ||
+	    qrtx_gpu_available(why, sizeof(why)) <= 0)
+		skip();
+	qrtx_job_opts_init(&jo);
+	jo.backend = "ideal@cuda";
+	jo.shots = 4;
+	jo.shots_set = true;
+	jo.precision = f->prec;
+	assert_int_equal(qrtx_job_from_source("leak.qasm", src, strlen(src), false, &jo, &job,
+					      &err), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(qrtx_gpu_mem_info(0, &free0, &total, NULL), 0);
+	for (int i = 0; i < 200; i++) {
+		struct qrtx_run_opts o = { .input_json = "{}", .state_dir = dir };
+		struct qrtx_run_result res;
+
+		if (qrtx_run_job(job, &o, &res, &err))
+			fail_msg("job %d: %s", i, err.msg);
+		assert_int_equal(res.gpu_index, 0);
+		qrtx_run_result_free(&res);
+	}
+	assert_int_equal(qrtx_gpu_mem_info(0, &free1, &total, NULL), 0);
+	print_message("# device memory free before %llu, after %llu\n",
+		      (unsigned long long)free0, (unsigned long long)free1);
+	/* The driver's own bookkeeping may move by a page or two. */
+	assert_true(free1 + (4u << 20) >= free0);
+	qrtx_job_spec_free(job);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 #define CASES(s)								\
 	cmocka_unit_test_setup(dense_gates, s),				\
 	cmocka_unit_test_setup(controlled_gates, s),				\
@@ -363,10 +413,12 @@ int main(void)
 {
 	const struct CMUnitTest emu_double[] = { CASES(setup_emu_d) };
 	const struct CMUnitTest emu_single[] = { CASES(setup_emu_s) };
-	const struct CMUnitTest dev_double[] = { CASES(setup_dev_d),
-						 cmocka_unit_test_setup(too_large, setup_dev_d) };
-	const struct CMUnitTest dev_single[] = { CASES(setup_dev_s),
-						 cmocka_unit_test_setup(too_large, setup_dev_s) };
+	const struct CMUnitTest dev_double[] = {
+		CASES(setup_dev_d), cmocka_unit_test_setup(too_large, setup_dev_d),
+		cmocka_unit_test_setup(jobs_leave_no_device_memory, setup_dev_d) };
+	const struct CMUnitTest dev_single[] = {
+		CASES(setup_dev_s), cmocka_unit_test_setup(too_large, setup_dev_s),
+		cmocka_unit_test_setup(jobs_leave_no_device_memory, setup_dev_s) };
 	char why[256];
 	int fails = 0;
 

@@ -55,6 +55,11 @@ void qrtx_gpusv_free(struct qrtx_gpusv *sv);
 uint32_t qrtx_gpusv_nqubits(const struct qrtx_gpusv *sv);
 
 int qrtx_gpusv_set_zero_state(struct qrtx_gpusv *sv);
+/* Wait until every operation queued on the state is done (benchmarks). */
+int qrtx_gpusv_sync(struct qrtx_gpusv *sv);
+/* Device-to-device copy bandwidth of device dev: read plus written bytes
+ * per second, best of 5 copies of bytes (benchmarks' baseline). */
+int qrtx_gpu_copy_bandwidth(int dev, uint64_t bytes, double *bytes_per_s, char *why, size_t len);
 /* dst must have src's size and precision (and device). */
 int qrtx_gpusv_copy(struct qrtx_gpusv *dst, const struct qrtx_gpusv *src);
 /* Copy amplitudes [0, 2^n) back to the host (tests). */
