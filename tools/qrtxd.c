@@ -132,6 +132,7 @@ struct job {
 	unsigned int nptasks;		/* its end's writes in flight */
 	/* Capacity: what a run needs, from the circuit at submission. */
 	uint64_t need_qubits, need_bytes;
+	uint64_t need_gpu_bytes;	/* ideal@cuda: its state, in GPU pool 0 */
 	bool prepared;			/* validated and compiled: waits in Queued */
 	bool admitted;			/* capacity counted for it by the daemon */
 	bool pend;			/* in d.pend_* (kernel: not reserved yet) */
@@ -326,6 +327,7 @@ static struct {
 	struct qrtx_ledger *ledger;
 	struct qrtx_account *acct;
 	uint64_t pend_qubits, pend_bytes;	/* started, not reserved yet (kernel) */
+	uint64_t pend_gpu_bytes;
 	bool dev_polled;
 	/* Indexes: waiting jobs by rank (not prepared; prepared, in
 	 * Queued), jobs by id, and the jobs with a timeout. */
@@ -1674,6 +1676,22 @@ static void arm_dev_poll(void)
 	d.dev_polled = true;
 }
 
+/* What a run of spec needs: its state in host memory, or on GPU 0 for
+ * ideal@cuda (the host emulation, QRTX_CUDA_EMULATE=1, is host memory). */
+static void job_needs(struct job *j, const struct qrtx_job_spec *spec)
+{
+	const char *emu = getenv("QRTX_CUDA_EMULATE");
+	uint64_t bytes = qrtx_exec_state_bytes(spec->circuit, spec->precision);
+
+	j->need_qubits = spec->circuit->nqubits;
+	j->need_bytes = bytes;
+	j->need_gpu_bytes = 0;
+	if (!strcmp(spec->backend, "ideal@cuda") && !(emu && !strcmp(emu, "1"))) {
+		j->need_bytes = 0;
+		j->need_gpu_bytes = bytes;
+	}
+}
+
 /*
  * Whether job ji's run may start now: 1 yes (its capacity is counted
  * until it reserves it itself, kernel, or until it ends, own ledger);
@@ -1693,19 +1711,28 @@ static int admit(size_t ji)
 		/* Room for it beside the runs started and not reserved yet. */
 		req.qubits = j->need_qubits + d.pend_qubits;
 		req.host_bytes = j->need_bytes + d.pend_bytes;
+		if (j->need_gpu_bytes)
+			req.gpu_bytes = j->need_gpu_bytes + d.pend_gpu_bytes;
 		ret = qrtx_res_reserve(d.dev, &req);
 		if (!ret) {
 			qrtx_res_release(d.dev, req.handle);
 			d.pend_qubits += j->need_qubits;
 			d.pend_bytes += j->need_bytes;
+			d.pend_gpu_bytes += j->need_gpu_bytes;
 			j->pend = j->admitted = true;
 			return 1;
 		}
-		if (ret == -ENOSPC && !d.pend_qubits && !d.pend_bytes)
+		if (ret == -ENOSPC && !d.pend_qubits && !d.pend_bytes && !d.pend_gpu_bytes)
+			return 2;
+		/* No GPU pool 0 yet: the run's own reservation sizes it (as
+		 * root) or fails saying so. */
+		if (ret == -EINVAL && j->need_gpu_bytes)
 			return 2;
 		arm_dev_poll();	/* the failed reservation armed it */
 		return 0;
 	}
+	/* The daemon's own ledger has no GPU pools: GPU memory is counted
+	 * across runs only by /dev/qrtx. */
 	req.qubits = j->need_qubits;
 	req.host_bytes = j->need_bytes;
 	ret = qrtx_account_reserve(d.acct, &req);
@@ -1724,6 +1751,7 @@ static void unpend(struct job *j)
 		return;
 	d.pend_qubits -= j->need_qubits;
 	d.pend_bytes -= j->need_bytes;
+	d.pend_gpu_bytes -= j->need_gpu_bytes;
 	j->pend = false;
 }
 
@@ -2241,8 +2269,7 @@ static json_t *op_submit(uint32_t ci, json_t *req, json_t *id, uid_t uid)
 	j->state = QRTX_JOB_PENDING;
 	j->ending = QRTX_JOB_PENDING;
 	snprintf(j->name, sizeof(j->name), "%s", name);
-	j->need_qubits = spec->circuit->nqubits;
-	j->need_bytes = qrtx_exec_state_bytes(spec->circuit, spec->precision);
+	job_needs(j, spec);
 	qrtx_job_spec_free(spec);
 	new_job_id(j->id);
 
@@ -3032,8 +3059,7 @@ static void job_need(struct job *j, json_t *in)
 	    qrtx_job_from_source(j->name, text, strlen(text), !strcmp(kind, "json"), &jo, &spec,
 				 &err))
 		return;	/* its run fails, saying why */
-	j->need_qubits = spec->circuit->nqubits;
-	j->need_bytes = qrtx_exec_state_bytes(spec->circuit, spec->precision);
+	job_needs(j, spec);
 	qrtx_job_spec_free(spec);
 }
 
