@@ -436,11 +436,17 @@ static int transfer(qgpu *g, double *host, bool to_host)
 			for (size_t i = 0; i < n; i++)
 				((float *)buf)[i] = (float)host[i];
 	}
-	if (emu(g))
+	if (emu(g)) {
 		memcpy(to_host ? buf : g->amps, to_host ? g->amps : buf, g->bytes);
-	else
-		e = cudaMemcpy(to_host ? buf : g->amps, to_host ? g->amps : buf, g->bytes,
-			       to_host ? cudaMemcpyDeviceToHost : cudaMemcpyHostToDevice);
+	} else {
+		/* On the state's stream, which does not wait for the default
+		 * one (nor it for this): in order with the kernels. */
+		e = cudaMemcpyAsync(to_host ? buf : g->amps, to_host ? g->amps : buf, g->bytes,
+				    to_host ? cudaMemcpyDeviceToHost : cudaMemcpyHostToDevice,
+				    g->stream);
+		if (e == cudaSuccess)
+			e = cudaStreamSynchronize(g->stream);
+	}
 	if (g->single) {
 		if (to_host && e == cudaSuccess)
 			for (size_t i = 0; i < n; i++)
