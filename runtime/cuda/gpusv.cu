@@ -64,6 +64,7 @@ struct qgpu {
 	void *amps;
 	cudaStream_t stream;
 	double *part_d, *part_h;	/* RED_BLOCKS partial sums */
+	bool sticky;		/* an error that spoils the context */
 	char err[256];
 };
 
@@ -78,8 +79,14 @@ static int fail(const qgpu *g, cudaError_t e, const char *what)
 
 	snprintf(w->err, sizeof(w->err), "%s: %s (%s)", what, cudaGetErrorString(e),
 		 cudaGetErrorName(e));
-	/* Clear a sticky-free error so the next call starts clean. */
+	/* Clear the error so the next call starts clean; one that spoils
+	 * the context (a kernel fault) is cleared by resetting the device
+	 * when the state is freed, so that the next job runs normally. */
 	cudaGetLastError();
+	w->sticky |= e == cudaErrorIllegalAddress || e == cudaErrorLaunchFailure ||
+		     e == cudaErrorHardwareStackError || e == cudaErrorIllegalInstruction ||
+		     e == cudaErrorMisalignedAddress || e == cudaErrorInvalidPc ||
+		     e == cudaErrorAssert;
 	return e == cudaErrorMemoryAllocation ? -ENOMEM : -EIO;
 }
 
@@ -312,6 +319,8 @@ extern "C" void qgpu_free(qgpu *g)
 		if (g->stream)
 			cudaStreamDestroy(g->stream);
 		cudaDeviceSynchronize();
+		if (g->sticky)
+			cudaDeviceReset();
 		/* Give the freed bytes back to the device, not to a cache. */
 		{
 			cudaMemPool_t pool;
