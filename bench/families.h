@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the engine benchmarks share: the two circuit families of the
- * issues' targets, built as IR, and timing helpers.
+ * issues' targets, built as IR, timing helpers and option lists.
  *
  *   layered  depth 20: a u3 with random angles (fixed seed) on every qubit,
  *            then cx on brickwork pairs (0,1),(2,3).. on even layers,
@@ -12,6 +12,7 @@
 #ifndef QRTX_BENCH_FAMILIES_H
 #define QRTX_BENCH_FAMILIES_H
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -107,6 +108,28 @@ static struct qrtx_circuit *build(enum family f, unsigned int n)
 		return NULL;
 	}
 	return c;
+}
+
+/* "N,N.." into v[0..*n), each in [lo, hi], at most max of them. */
+static int parse_list(const char *s, unsigned int *v, unsigned int *n, unsigned int max,
+		      unsigned int lo, unsigned int hi)
+{
+	char *end;
+
+	*n = 0;
+	while (*s) {
+		unsigned long x = strtoul(s, &end, 10);
+
+		if (end == s || x < lo || x > hi || *n == max)
+			return -EINVAL;
+		v[(*n)++] = (unsigned int)x;
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return -EINVAL;
+	}
+	return *n ? 0 : -EINVAL;
 }
 
 #endif

@@ -36,23 +36,6 @@ struct opts {
 	bool prec[2];
 };
 
-static int parse_list(const char *s, unsigned int *v, unsigned int *n, unsigned int lo,
-		      unsigned int hi)
-{
-	char *end;
-
-	*n = 0;
-	do {
-		unsigned long x = strtoul(s, &end, 10);
-
-		if (end == s || x < lo || x > hi || *n == MAX_LIST)
-			return -EINVAL;
-		v[(*n)++] = (unsigned int)x;
-		s = end + (*end == ',');
-	} while (*end == ',');
-	return *end ? -EINVAL : 0;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -182,15 +165,15 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
-			if (parse_list(optarg, o.ns, &o.nn, 1, 34))
+			if (parse_list(optarg, o.ns, &o.nn, MAX_LIST, 1, 34))
 				goto bad;
 			break;
 		case 'f':
-			if (parse_list(optarg, o.fuses, &o.nfuse, 0, QRTX_SV_MAX_DENSE))
+			if (parse_list(optarg, o.fuses, &o.nfuse, MAX_LIST, 0, QRTX_SV_MAX_DENSE))
 				goto bad;
 			break;
 		case 's':
-			if (parse_list(optarg, o.passes, &o.npasses, 1, 34))
+			if (parse_list(optarg, o.passes, &o.npasses, MAX_LIST, 1, 34))
 				goto bad;
 			break;
 		case 'r':

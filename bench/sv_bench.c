@@ -551,27 +551,6 @@ static void print_speedup(unsigned int n, const struct child_result *d,
 	}
 }
 
-static int parse_list(const char *s, unsigned int *v, unsigned int *n, unsigned int lo,
-		      unsigned int hi)
-{
-	char *end;
-
-	*n = 0;
-	while (*s) {
-		unsigned long x = strtoul(s, &end, 10);
-
-		if (end == s || x < lo || x > hi || *n == MAX_LIST)
-			return -EINVAL;
-		v[(*n)++] = (unsigned int)x;
-		s = end;
-		if (*s == ',')
-			s++;
-		else if (*s)
-			return -EINVAL;
-	}
-	return *n ? 0 : -EINVAL;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -622,7 +601,7 @@ int main(int argc, char **argv)
 			o.nn = 2;
 			break;
 		case 'n':
-			if (parse_list(optarg, o.ns, &o.nn, 1, QRTX_SV_MAX_QUBITS))
+			if (parse_list(optarg, o.ns, &o.nn, MAX_LIST, 1, QRTX_SV_MAX_QUBITS))
 				goto bad;
 			break;
 		case 't':
@@ -636,7 +615,7 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'f':
-			if (parse_list(optarg, o.fuses, &o.nfuse, 0, QRTX_SV_MAX_DENSE))
+			if (parse_list(optarg, o.fuses, &o.nfuse, MAX_LIST, 0, QRTX_SV_MAX_DENSE))
 				goto bad;
 			break;
 		case 'u':

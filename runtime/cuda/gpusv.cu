@@ -823,13 +823,45 @@ template <class F> __global__ void bins_kernel(F f, uint64_t per, double *out)
 		out[blockIdx.x] = sh[0];
 }
 
+/* out[o] = the sum of f(o, r) over r in [0, per), o in [0, nout): a block
+ * per bin on the device, a loop on the host. */
+template <class F>
+static int run_bins(qgpu *g, const F &f, uint64_t nout, uint64_t per, double *out,
+		    const char *what)
+{
+	double *d = NULL;
+	cudaError_t e;
+
+	if (emu(g)) {
+		for (uint64_t o = 0; o < nout; o++) {
+			double s = 0;
+
+			for (uint64_t r = 0; r < per; r++)
+				s += f(o, r);
+			out[o] = s;
+		}
+		return 0;
+	}
+	e = cudaMallocAsync(&d, nout * sizeof(double), g->stream);
+	if (e == cudaSuccess) {
+		bins_kernel<<<(unsigned int)nout, THREADS, 0, g->stream>>>(f, per, d);
+		e = cudaGetLastError();
+	}
+	if (e == cudaSuccess)
+		e = cudaMemcpyAsync(out, d, nout * sizeof(double), cudaMemcpyDeviceToHost,
+				    g->stream);
+	if (d)
+		cudaFreeAsync(d, g->stream);
+	if (e == cudaSuccess)
+		e = cudaStreamSynchronize(g->stream);
+	return e == cudaSuccess ? 0 : fail(g, e, what);
+}
+
 template <typename T>
 static int bins(qgpu *g, const uint32_t *q, unsigned int m, double *probs)
 {
 	bin_f<T> f;
 	uint64_t seen = 0, per = 1ull << (g->n - m), nout = 1ull << m;
-	double *d = NULL;
-	cudaError_t e;
 	unsigned int k = 0;
 
 	f.a = (const cx<T> *)g->amps;
@@ -844,29 +876,7 @@ static int bins(qgpu *g, const uint32_t *q, unsigned int m, double *probs)
 	for (uint32_t b = 0; b < g->n; b++)
 		if (!(seen >> b & 1))
 			f.rest[k++] = b;
-	if (emu(g)) {
-		for (uint64_t o = 0; o < nout; o++) {
-			double s = 0;
-
-			for (uint64_t r = 0; r < per; r++)
-				s += f(o, r);
-			probs[o] = s;
-		}
-		return 0;
-	}
-	e = cudaMallocAsync(&d, nout * sizeof(double), g->stream);
-	if (e == cudaSuccess) {
-		bins_kernel<<<(unsigned int)nout, THREADS, 0, g->stream>>>(f, per, d);
-		e = cudaGetLastError();
-	}
-	if (e == cudaSuccess)
-		e = cudaMemcpyAsync(probs, d, nout * sizeof(double), cudaMemcpyDeviceToHost,
-				    g->stream);
-	if (d)
-		cudaFreeAsync(d, g->stream);
-	if (e == cudaSuccess)
-		e = cudaStreamSynchronize(g->stream);
-	return e == cudaSuccess ? 0 : fail(g, e, "marginal probabilities");
+	return run_bins(g, f, nout, per, probs, "marginal probabilities");
 }
 
 extern "C" int qgpu_probabilities(qgpu *g, const uint32_t *q, unsigned int n, double *probs)
@@ -970,34 +980,10 @@ static int sample_full(qgpu *g, const uint32_t *q, unsigned int n, uint64_t shot
 	if (!sums || !start || !sh || !chunks || !idx)
 		goto out;
 	/* chunk sums */
-	if (emu(g)) {
-		for (uint64_t c = 0; c < nch; c++) {
-			double s = 0;
-
-			for (uint64_t r = 0; r < per; r++)
-				s += cf(c, r);
-			sums[c] = s;
-		}
-	} else {
-		double *d = NULL;
-
-		e = cudaMallocAsync(&d, nch * sizeof(double), g->stream);
-		if (e == cudaSuccess) {
-			bins_kernel<<<(unsigned int)nch, THREADS, 0, g->stream>>>(cf, per, d);
-			e = cudaGetLastError();
-		}
-		if (e == cudaSuccess)
-			e = cudaMemcpyAsync(sums, d, nch * sizeof(double), cudaMemcpyDeviceToHost,
-					    g->stream);
-		if (d)
-			cudaFreeAsync(d, g->stream);
-		if (e == cudaSuccess)
-			e = cudaStreamSynchronize(g->stream);
-		if (e != cudaSuccess) {
-			ret = fail(g, e, "sampling");
-			goto out;
-		}
-	}
+	ret = run_bins(g, cf, nch, per, sums, "sampling");
+	if (ret)
+		goto out;
+	ret = -ENOMEM;
 	start[0] = 0;
 	for (uint64_t c = 0; c < nch; c++) {
 		start[c + 1] = start[c] + sums[c];
