@@ -120,16 +120,11 @@ template <class F> static int each(qgpu *g, const F &f, uint64_t n)
 	return e == cudaSuccess ? 0 : fail(g, e, "kernel launch");
 }
 
-/* Block b of nb sums f over [n b / nb, n (b + 1) / nb). */
-template <class F> __global__ void sum_kernel(F f, uint64_t n, double *part)
+/* The block's threads' s added as a tree: the total, in thread 0. */
+__device__ static double block_sum(double s)
 {
 	__shared__ double sh[THREADS];
-	uint64_t b = blockIdx.x, nb = gridDim.x;
-	uint64_t lo = n * b / nb, hi = n * (b + 1) / nb;
-	double s = 0;
 
-	for (uint64_t i = lo + threadIdx.x; i < hi; i += blockDim.x)
-		s += f(i);
 	sh[threadIdx.x] = s;
 	__syncthreads();
 	for (unsigned int w = blockDim.x / 2; w; w /= 2) {
@@ -137,8 +132,21 @@ template <class F> __global__ void sum_kernel(F f, uint64_t n, double *part)
 			sh[threadIdx.x] += sh[threadIdx.x + w];
 		__syncthreads();
 	}
+	return sh[0];
+}
+
+/* Block b of nb sums f over [n b / nb, n (b + 1) / nb). */
+template <class F> __global__ void sum_kernel(F f, uint64_t n, double *part)
+{
+	uint64_t b = blockIdx.x, nb = gridDim.x;
+	uint64_t lo = n * b / nb, hi = n * (b + 1) / nb;
+	double s = 0;
+
+	for (uint64_t i = lo + threadIdx.x; i < hi; i += blockDim.x)
+		s += f(i);
+	s = block_sum(s);
 	if (!threadIdx.x)
-		part[b] = sh[0];
+		part[b] = s;
 }
 
 /* The sum of f(i) over [0, n). */
@@ -807,20 +815,13 @@ template <typename T> struct bin_f {
 
 template <class F> __global__ void bins_kernel(F f, uint64_t per, double *out)
 {
-	__shared__ double sh[THREADS];
 	double s = 0;
 
 	for (uint64_t r = threadIdx.x; r < per; r += blockDim.x)
 		s += f(blockIdx.x, r);
-	sh[threadIdx.x] = s;
-	__syncthreads();
-	for (unsigned int w = blockDim.x / 2; w; w /= 2) {
-		if (threadIdx.x < w)
-			sh[threadIdx.x] += sh[threadIdx.x + w];
-		__syncthreads();
-	}
+	s = block_sum(s);
 	if (!threadIdx.x)
-		out[blockIdx.x] = sh[0];
+		out[blockIdx.x] = s;
 }
 
 /* out[o] = the sum of f(o, r) over r in [0, per), o in [0, nout): a block
