@@ -291,7 +291,7 @@ static int validate(const struct qrtx_job_spec *job, struct qrtx_exec_opts *eo,
 		return ret;
 	if (!c->nqubits || c->nqubits > QRTX_SV_MAX_QUBITS) {
 		qrtx_error_set(err, QRTX_ERR_VALIDATION, -EINVAL, NULL, 0, 0,
-			       "the circuit has %u qubits; the cpu engine runs 1 to %d",
+			       "the circuit has %u qubits; the engines run 1 to %d",
 			       c->nqubits, QRTX_SV_MAX_QUBITS);
 		return -EINVAL;
 	}
@@ -472,6 +472,12 @@ validate:
 		req.host_bytes = qrtx_exec_state_bytes(job->circuit, job->precision);
 	}
 	ret = qrtx_res_reserve(ledger, &req);
+	if (ret == -EINVAL && gpu) {
+		qrtx_error_set(err, QRTX_ERR_ALLOCATION, ret, NULL, 0, 0,
+			       "the %s ledger has no GPU pool %u: an administrator sizes it (/sys/class/misc/qrtx/gpu_count and gpu%u/bytes_total)",
+			       res->ledger, req.gpu_index, req.gpu_index);
+		goto fail;
+	}
 	if (ret) {
 		qrtx_error_set(err, QRTX_ERR_ALLOCATION, ret, NULL, 0, 0,
 			       "cannot reserve %llu qubits and %llu bytes of %s memory (%s ledger): %s",
