@@ -308,17 +308,38 @@ int main(int argc, char **argv)
 	pid_t pid;
 	double d50, d99, e50, e99;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: daemon_bench QRTXD [--jobs N] [--workers W] [--dir PARENT]\n");
+	static const char use[] =
+		"usage: daemon_bench QRTXD [--jobs N] [--workers W] [--dir PARENT]\n"
+		"  QRTXD      the daemon to measure (build/release/qrtxd)\n"
+		"  --jobs     round trips timed, one at a time (default 200, at least 10)\n"
+		"  --workers  the daemon's workers (default 2)\n"
+		"  --dir      where its state directory is made (default /tmp)\n";
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(use, stdout);
+		return 0;
+	}
+	if (argc < 2 || argv[1][0] == '-' || access(argv[1], X_OK)) {
+		if (argc >= 2 && argv[1][0] != '-')
+			fprintf(stderr, "daemon_bench: %s is not an executable\n", argv[1]);
+		fputs(use, stderr);
 		return 2;
 	}
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--jobs"))
+	for (int i = 2; i < argc; i += 2) {
+		if (i + 1 == argc) {
+			fprintf(stderr, "daemon_bench: %s needs a value\n%s", argv[i], use);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--jobs")) {
 			n = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--workers"))
+		} else if (!strcmp(argv[i], "--workers")) {
 			workers = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--dir"))
+		} else if (!strcmp(argv[i], "--dir")) {
 			parent = argv[i + 1];
+		} else {
+			fprintf(stderr, "daemon_bench: unknown option %s\n%s", argv[i], use);
+			return 2;
+		}
 	}
 	if (n < 10)
 		n = 10;
