@@ -12,10 +12,11 @@
 #      and the module's vermagic must name the same release.
 #   2. OUTDIR/initramfs/ is filled with a static busybox (applet symlinks made
 #      here), the module as /qrtx.ko, every executable in DIR and each
-#      --test program under /tests, each --bench program under /bench, each --tool program under
-#      /usr/local/bin (first in PATH; tools are there for the programs to
-#      call, they are not run as tests), the shared libraries and dynamic
-#      loader `ldd` names for them (at the same paths), and a generated /init.
+#      --test program under /tests, each --bench program under /bench,
+#      each --tool program under /usr/local/bin (first in PATH; tools are
+#      there for the programs to call, they are not run as tests), the
+#      shared libraries and dynamic loader `ldd` names for them (at the same
+#      paths), and a generated /init.
 #      It is packed into OUTDIR/initramfs.cpio.gz (newc, gzip).
 #   3. /init mounts proc, sysfs, devtmpfs, debugfs and tmpfs, then for each
 #      test program (C-locale sorted) and then each bench: insmod the module
