@@ -472,7 +472,7 @@ validate:
 		req.host_bytes = qrtx_exec_state_bytes(job->circuit, job->precision);
 	}
 	ret = qrtx_res_reserve(ledger, &req);
-	if (ret == -EINVAL && gpu) {
+	if (ret == -ENODEV && gpu) {
 		qrtx_error_set(err, QRTX_ERR_ALLOCATION, ret, NULL, 0, 0,
 			       "the %s ledger has no GPU pool %u: an administrator sizes it (/sys/class/misc/qrtx/gpu_count and gpu%u/bytes_total)",
 			       res->ledger, req.gpu_index, req.gpu_index);

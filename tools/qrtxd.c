@@ -1726,7 +1726,7 @@ static int admit(size_t ji)
 			return 2;
 		/* No GPU pool 0 yet: the run's own reservation sizes it (as
 		 * root) or fails saying so. */
-		if (ret == -EINVAL && j->need_gpu_bytes)
+		if (ret == -ENODEV && j->need_gpu_bytes)
 			return 2;
 		arm_dev_poll();	/* the failed reservation armed it */
 		return 0;

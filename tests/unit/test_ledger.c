@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "qrtx/ledger.h"
+#include "qrtx/resource.h"
 
 struct fixture {
 	struct qrtx_ledger *l;
@@ -252,6 +253,60 @@ static void test_resize(void **state)
 	assert_int_equal(qrtx_account_release(f->a, h), 0);
 }
 
+/* GPU pools come and go (as the device's gpu_count), never one in use. */
+static void test_gpu_count(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t h = 0;
+
+	assert_int_equal(reserve(f->a, 1, 0, 10, 2, 0, NULL), -ENODEV);
+	assert_int_equal(qrtx_ledger_set_gpu_count(f->l, 3), 0);
+	assert_int_equal(info_of(f->a).gpu_count, 3);
+	/* a new pool holds nothing until it is given a total */
+	assert_int_equal(reserve(f->a, 1, 0, 10, 2, QRTX_RESERVE_NONBLOCK, NULL), -ENOSPC);
+	assert_int_equal(qrtx_ledger_set_total(f->l, QRTX_LEDGER_POOL_GPU(2), 30), 0);
+	assert_int_equal(reserve(f->a, 1, 0, 10, 2, 0, &h), 0);
+	assert_int_equal(info_of(f->a).gpu[2].used, 10);
+	assert_int_equal(qrtx_ledger_set_gpu_count(f->l, 2), -EBUSY);
+	assert_int_equal(qrtx_ledger_set_gpu_count(f->l, QRTX_MAX_GPUS + 1), -EINVAL);
+	assert_int_equal(qrtx_account_release(f->a, h), 0);
+	assert_int_equal(qrtx_ledger_set_gpu_count(f->l, 1), 0);
+	assert_int_equal(info_of(f->a).gpu_count, 1);
+	assert_int_equal(reserve(f->a, 1, 0, 10, 1, 0, NULL), -ENODEV);
+}
+
+/* The runtime gives a CUDA device's pool its size when it has none: in
+ * the in-process ledger always, and only then. */
+static void test_res_gpu_pool(void **state)
+{
+	struct qrtx_res *r;
+	struct qrtx_info info = { 0 };
+	struct qrtx_reserve req = { .qubits = 1, .gpu_bytes = 600, .gpu_index = 1 };
+
+	(void)state;
+	if (!access("/dev/qrtx", F_OK)) {
+		print_message("# /dev/qrtx exists: its pools are the administrator's\n");
+		skip();
+	}
+	assert_int_equal(qrtx_res_open(NULL, &r), 0);
+	assert_int_equal(qrtx_res_backend(r), QRTX_RES_INPROCESS);
+	assert_int_equal(qrtx_res_reserve(r, &req), -ENODEV);
+	assert_int_equal(qrtx_res_gpu_pool(r, 1, 1000), 0);
+	assert_int_equal(qrtx_res_info(r, &info), 0);
+	assert_int_equal(info.gpu_count, 2);
+	assert_int_equal(info.gpu[1].total, 1000);
+	assert_int_equal(info.gpu[0].total, 0);
+	assert_int_equal(qrtx_res_reserve(r, &req), 0);
+	/* sized once: a second call keeps the total */
+	assert_int_equal(qrtx_res_gpu_pool(r, 1, 5000), 0);
+	assert_int_equal(qrtx_res_info(r, &info), 0);
+	assert_int_equal(info.gpu[1].total, 1000);
+	assert_int_equal(info.gpu[1].used, 600);
+	assert_int_equal(qrtx_res_gpu_pool(r, QRTX_MAX_GPUS, 1), -EINVAL);
+	assert_int_equal(qrtx_res_release(r, req.handle), 0);
+	qrtx_res_close(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +318,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo_fairness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gpu_count, setup, teardown),
+		cmocka_unit_test(test_res_gpu_pool),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
