@@ -76,7 +76,8 @@ unit-tests: $(UNIT_BINS) $(CORPUS_BIN) $(INTEG_BINS) $(NUMA_TEST) $(EXAMPLE_BINS
 	    $(OBJDIR)/qrtx
 examples: $(EXAMPLE_BINS)
 
-$(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h runtime/sv/*.h tools/*.h)
+$(OBJDIR)/%.o: %.c $(wildcard uapi/linux/*.h runtime/include/qrtx/*.h runtime/*.h runtime/sv/*.h tools/*.h \
+		   examples/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

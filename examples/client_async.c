@@ -23,6 +23,8 @@
 
 #include "qrtx/client.h"
 
+#include "example.h"
+
 #define SHOTS 1000
 
 struct job {
@@ -134,33 +136,6 @@ static int reap(struct io_uring *ring)
 	}
 	io_uring_cq_advance(ring, n);
 	return 0;
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *b = NULL;
-	size_t n = 0, cap = 0, r;
-
-	if (!f)
-		return NULL;
-	do {
-		if (cap - n < 4096) {
-			char *nb = realloc(b, cap = cap ? 2 * cap : 8192);
-
-			if (!nb) {
-				free(b);
-				fclose(f);
-				return NULL;
-			}
-			b = nb;
-		}
-		r = fread(b + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r);
-	fclose(f);
-	b[n] = '\0';
-	return b;
 }
 
 int main(int argc, char **argv)

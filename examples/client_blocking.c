@@ -20,32 +20,7 @@
 
 #include "qrtx/client.h"
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *b = NULL;
-	size_t n = 0, cap = 0, r;
-
-	if (!f)
-		return NULL;
-	do {
-		if (cap - n < 4096) {
-			char *nb = realloc(b, cap = cap ? 2 * cap : 8192);
-
-			if (!nb) {
-				free(b);
-				fclose(f);
-				return NULL;
-			}
-			b = nb;
-		}
-		r = fread(b + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r);
-	fclose(f);
-	b[n] = '\0';
-	return b;
-}
+#include "example.h"
 
 int main(int argc, char **argv)
 {
