@@ -243,12 +243,17 @@ int qrtx_sv_new(uint32_t nqubits, const struct qrtx_sv_config *cfg,
 			       "(%" PRIu64 " bytes available)", need, nqubits, avail);
 		return -ENOMEM;
 	}
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	nthreads = cfg->threads ? cfg->threads : (ncpu > 0 ? (unsigned int)ncpu : 1);
-	if (nthreads > 1024)
-		nthreads = 1024;
-	/* A state too small to split never wakes a worker: don't start any. */
-	sv->nthreads = sv->len < SV_PAR_MIN_LEN ? 1 : nthreads;
+	/* A state too small to split never wakes a worker: don't start any
+	 * (nor read the CPUs online, which costs a sysfs read). */
+	if (sv->len < SV_PAR_MIN_LEN) {
+		nthreads = 1;
+	} else {
+		ncpu = cfg->threads ? 0 : sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = cfg->threads ? cfg->threads : (ncpu > 0 ? (unsigned int)ncpu : 1);
+		if (nthreads > 1024)
+			nthreads = 1024;
+	}
+	sv->nthreads = nthreads;
 	ret = sv_pool_new(sv->nthreads, &sv->pool);
 	if (ret) {
 		qrtx_error_set(err, QRTX_ERR_ALLOCATION, ret, NULL, 0, 0,
