@@ -180,14 +180,28 @@ struct waiter {
  * A chain of linked operations through the ring; a failed operation
  * cancels the rest of its chain. CH_FILE: an atomic write (open a
  * temporary file into a fixed slot, write, fsync, close, rename over
- * the final name). CH_DSYNC: open, fsync and close the job's directory
- * (after the renames of a step). CH_MKDIR: make the job's directory and
- * sync circuit_fs/. CH_RM: remove the files a job directory can hold and
- * then the directory (hard links: a file not there does not stop it).
- * CH_STAT: the size of a file; CH_READ: open it into a fixed slot, read
- * it whole, close it.
+ * the final name). CH_TMP: the same up to the rename, which a CH_COMMIT
+ * makes later (rename, then open, fsync and close the job's directory).
+ * CH_DSYNC: open, fsync and close the job's directory (after the renames
+ * of a step). CH_SUBMIT: make the job's directory, a CH_FILE in it, a
+ * CH_DSYNC of it, and sync circuit_fs/ (which holds the new directory).
+ * CH_RM: remove the files a job directory can hold and then the
+ * directory (hard links: a file not there does not stop it). CH_STAT:
+ * the size of a file; CH_READ: open it into a fixed slot, read it whole,
+ * close it.
  */
-enum chain_kind { CH_FILE, CH_DSYNC, CH_MKDIR, CH_RM, CH_STAT, CH_READ };
+enum chain_kind { CH_FILE, CH_TMP, CH_COMMIT, CH_DSYNC, CH_SUBMIT, CH_RM, CH_STAT, CH_READ };
+
+/* The operations of the writing chains (CH_FILE to CH_SUBMIT). */
+enum pop { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME, P_DOPEN, P_DFSYNC,
+	   P_DCLOSE, P_CFSYNC };
+
+static const enum pop ops_file[] = { P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME };
+static const enum pop ops_tmp[] = { P_OPEN, P_WRITE, P_FSYNC, P_CLOSE };
+static const enum pop ops_commit[] = { P_RENAME, P_DOPEN, P_DFSYNC, P_DCLOSE };
+static const enum pop ops_dsync[] = { P_DOPEN, P_DFSYNC, P_DCLOSE };
+static const enum pop ops_submit[] = { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME,
+				       P_DOPEN, P_DFSYNC, P_DCLOSE, P_CFSYNC };
 
 /* What a job directory can hold: its files, and their temporary names. */
 static const char *const job_files[] = { "input.job.json", "compiled.aqo.json",
@@ -206,6 +220,9 @@ struct pfile {
 	unsigned int done;		/* completed, in chain order */
 	int err;			/* first failure (-errno) */
 	bool file_open, dir_open;	/* slots to empty after a failure */
+	bool made, renamed;		/* its mkdir, its rename succeeded */
+	const enum pop *opk;		/* writing chains: what each op is */
+	unsigned int nops;		/* and how many there are */
 	char *paths;			/* CH_RM: the names removed */
 	void *rbuf;			/* CH_READ: where the file goes */
 	struct statx stx;		/* CH_STAT (here: the kernel writes it) */
@@ -213,9 +230,10 @@ struct pfile {
 
 /*
  * What a job needs written, in steps: a submission makes its directory,
- * writes input.job.json, syncs the directory; an end writes the
- * artifacts, syncs the directory, then writes meta.json and syncs again
- * (meta.json last: on restart, a meta.json means the job ended, with
+ * writes input.job.json and syncs the directory and circuit_fs/ (one
+ * chain); an end writes its artifacts (each renamed into place) and
+ * meta.json's temporary file, then renames meta.json into place last and
+ * syncs the directory (on restart, a meta.json means the job ended, with
  * everything it made in place). The chains of one step run at once, and
  * their fsyncs meet in the file system's journal commits.
  */
@@ -239,6 +257,7 @@ struct ptask {
 	uint32_t conn, gen;		/* submit: the request to answer */
 	json_t *id;
 	bool detached;			/* end: the job shows its state already */
+	bool made_dir;			/* submit: its directory was made */
 	long gc;			/* rm: its gc request (d.gcs), -1: none */
 	size_t rsize;			/* read: the file's size */
 	char *rbuf;			/* read: its text */
@@ -547,19 +566,11 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 	f->err = 0;
 	f->done = 0;
 	f->file_open = f->dir_open = false;
+	f->made = f->renamed = false;
+	f->opk = NULL;
+	f->tmp[0] = 0;
 	snprintf(f->jdir, sizeof(f->jdir), "%s", jdir);
 	d.pf_used++;
-	if (kind == CH_MKDIR) {
-		f->ops = 2;
-		sqe_room(2);
-		sqe = io_uring_get_sqe(&d.ring);
-		io_uring_prep_mkdirat(sqe, d.cfs_fd, f->jdir, 0700);
-		chain_sqe(sqe, pi, 0, pers, true, false);
-		sqe = io_uring_get_sqe(&d.ring);
-		io_uring_prep_fsync(sqe, d.cfs_fd, 0);
-		chain_sqe(sqe, pi, 1, pers, false, false);
-		return;
-	}
 	if (kind == CH_STAT || kind == CH_READ) {
 		snprintf(f->final, sizeof(f->final), "%s/%s", jdir, name);
 		f->len = len;
@@ -608,42 +619,66 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 		return;
 	}
 	if (kind == CH_DSYNC) {
-		f->ops = 3;
-		sqe_room(3);
-		sqe = io_uring_get_sqe(&d.ring);
-		io_uring_prep_openat_direct(sqe, d.cfs_fd, f->jdir, O_RDONLY | O_DIRECTORY, 0,
-					    (unsigned int)ds);
-		chain_sqe(sqe, pi, 0, pers, true, false);
-		sqe = io_uring_get_sqe(&d.ring);
-		io_uring_prep_fsync(sqe, ds, 0);
-		chain_sqe(sqe, pi, 1, pers, true, true);
-		sqe = io_uring_get_sqe(&d.ring);
-		io_uring_prep_close_direct(sqe, (unsigned int)ds);
-		chain_sqe(sqe, pi, 2, pers, false, false);
-		return;
+		f->opk = ops_dsync;
+		f->ops = sizeof(ops_dsync) / sizeof(ops_dsync[0]);
+	} else {
+		snprintf(f->tmp, sizeof(f->tmp), "%s/.%s.tmp", jdir, name);
+		snprintf(f->final, sizeof(f->final), "%s/%s", jdir, name);
+		f->data = data;
+		f->len = len;
+		f->opk = kind == CH_FILE ? ops_file : kind == CH_TMP ? ops_tmp :
+			 kind == CH_COMMIT ? ops_commit : ops_submit;
+		f->ops = kind == CH_FILE ? sizeof(ops_file) / sizeof(ops_file[0]) :
+			 kind == CH_TMP ? sizeof(ops_tmp) / sizeof(ops_tmp[0]) :
+			 kind == CH_COMMIT ? sizeof(ops_commit) / sizeof(ops_commit[0]) :
+			 sizeof(ops_submit) / sizeof(ops_submit[0]);
 	}
-	snprintf(f->tmp, sizeof(f->tmp), "%s/.%s.tmp", jdir, name);
-	snprintf(f->final, sizeof(f->final), "%s/%s", jdir, name);
-	f->data = data;
-	f->len = len;
-	f->ops = 5;
-	sqe_room(5);
-	sqe = io_uring_get_sqe(&d.ring);
-	io_uring_prep_openat_direct(sqe, d.cfs_fd, f->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600,
-				    (unsigned int)fs);
-	chain_sqe(sqe, pi, 0, pers, true, false);
-	sqe = io_uring_get_sqe(&d.ring);
-	io_uring_prep_write(sqe, fs, f->data, (unsigned int)f->len, 0);
-	chain_sqe(sqe, pi, 1, pers, true, true);
-	sqe = io_uring_get_sqe(&d.ring);
-	io_uring_prep_fsync(sqe, fs, 0);
-	chain_sqe(sqe, pi, 2, pers, true, true);
-	sqe = io_uring_get_sqe(&d.ring);
-	io_uring_prep_close_direct(sqe, (unsigned int)fs);
-	chain_sqe(sqe, pi, 3, pers, true, false);
-	sqe = io_uring_get_sqe(&d.ring);
-	io_uring_prep_renameat(sqe, d.cfs_fd, f->tmp, d.cfs_fd, f->final, 0);
-	chain_sqe(sqe, pi, 4, pers, false, false);
+	f->nops = f->ops;
+	sqe_room(f->ops);
+	for (unsigned int i = 0; i < f->ops; i++) {
+		bool fixed = false;
+
+		sqe = io_uring_get_sqe(&d.ring);
+		switch (f->opk[i]) {
+		case P_MKDIR:
+			io_uring_prep_mkdirat(sqe, d.cfs_fd, f->jdir, 0700);
+			break;
+		case P_OPEN:
+			io_uring_prep_openat_direct(sqe, d.cfs_fd, f->tmp,
+						    O_WRONLY | O_CREAT | O_TRUNC, 0600,
+						    (unsigned int)fs);
+			break;
+		case P_WRITE:
+			io_uring_prep_write(sqe, fs, f->data, (unsigned int)f->len, 0);
+			fixed = true;
+			break;
+		case P_FSYNC:
+			io_uring_prep_fsync(sqe, fs, 0);
+			fixed = true;
+			break;
+		case P_CLOSE:
+			io_uring_prep_close_direct(sqe, (unsigned int)fs);
+			break;
+		case P_RENAME:
+			io_uring_prep_renameat(sqe, d.cfs_fd, f->tmp, d.cfs_fd, f->final, 0);
+			break;
+		case P_DOPEN:
+			io_uring_prep_openat_direct(sqe, d.cfs_fd, f->jdir, O_RDONLY | O_DIRECTORY,
+						    0, (unsigned int)ds);
+			break;
+		case P_DFSYNC:
+			io_uring_prep_fsync(sqe, ds, 0);
+			fixed = true;
+			break;
+		case P_DCLOSE:
+			io_uring_prep_close_direct(sqe, (unsigned int)ds);
+			break;
+		case P_CFSYNC:
+			io_uring_prep_fsync(sqe, d.cfs_fd, 0);
+			break;
+		}
+		chain_sqe(sqe, pi, i, pers, i + 1 < f->ops, fixed);
+	}
 }
 
 /* A chain operation completed (CQEs of a broken chain may come in any
@@ -658,17 +693,33 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 	if (f->kind == CH_RM)
 		/* a file not there is fine; the directory's removal says */
 		err = op == RM_OPS - 1 ? (!f->paths ? -ENOMEM : res == -ENOENT ? 0 : res) : 0;
-	else if ((f->kind == CH_FILE || f->kind == CH_READ) && op == 1 && res >= 0 &&
-		 (size_t)res != f->len)
+	else if (((f->opk && op < f->nops && f->opk[op] == P_WRITE) ||
+		  (f->kind == CH_READ && op == 1)) && res >= 0 && (size_t)res != f->len)
 		err = -EIO;	/* short write or read (and the chain broken) */
 	else if (res < 0)
 		err = res;
-	if (!err && f->kind == CH_FILE && (op == 0 || op == 3))
+	if (!err && f->opk && op < f->nops) {
+		switch (f->opk[op]) {
+		case P_MKDIR:
+			f->made = true;
+			break;
+		case P_OPEN:
+		case P_CLOSE:
+			f->file_open = f->opk[op] == P_OPEN;
+			break;
+		case P_DOPEN:
+		case P_DCLOSE:
+			f->dir_open = f->opk[op] == P_DOPEN;
+			break;
+		case P_RENAME:
+			f->renamed = true;
+			break;
+		default:
+			break;
+		}
+	} else if (!err && f->kind == CH_READ && (op == 0 || op == 2)) {
 		f->file_open = op == 0;
-	else if (!err && f->kind == CH_READ && (op == 0 || op == 2))
-		f->file_open = op == 0;
-	else if (!err && f->kind == CH_DSYNC && (op == 0 || op == 2))
-		f->dir_open = op == 0;
+	}
 	if (err && (!f->err || f->err == -ECANCELED))
 		f->err = err;
 	if (--f->ops)
@@ -682,7 +733,7 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 			io_uring_register_files_update(&d.ring, 2 * pi, &none, 1);
 		if (f->dir_open)
 			io_uring_register_files_update(&d.ring, 2 * pi + 1, &none, 1);
-		if (f->kind == CH_FILE)
+		if (f->tmp[0] && !f->renamed)
 			unlinkat(d.cfs_fd, f->tmp, 0);
 	}
 	{
@@ -690,9 +741,11 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 		int e = f->err;
 		char what[QRTX_JOB_ID_MAX + 64];
 
-		snprintf(what, sizeof(what), "%s", f->kind == CH_FILE ? f->final : f->jdir);
+		snprintf(what, sizeof(what), "%s", f->tmp[0] ? f->final : f->jdir);
 		if (f->kind == CH_STAT && !e)
 			d.tasks[ti].rsize = (size_t)f->stx.stx_size;
+		if (f->made)
+			d.tasks[ti].made_dir = true;
 		free(f->paths);
 		f->paths = NULL;
 		f->task = -1;
@@ -745,8 +798,8 @@ static void ptask_free(size_t ti)
 
 /*
  * The chains of the task's step (kinds, and for files name and text):
- *   submit: mkdir | input.job.json | dsync
- *   end:    artifacts | dsync | meta.json | dsync  (no artifacts: from 2)
+ *   submit: mkdir, input.job.json, dsyncs (one chain)
+ *   end:    artifacts and meta.json's temporary file | meta.json's commit
  *   arts:   artifacts | dsync
  * Returns how many, or -1 past the last step.
  */
@@ -754,8 +807,7 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 		      const char **name, const char **text)
 {
 	const struct job *j = &d.jobs[t->job];
-	unsigned int last = t->kind == PT_END ? 3 : t->kind == PT_SUBMIT ? 2 :
-			    t->kind == PT_RM ? 0 : 1;
+	unsigned int last = t->kind == PT_SUBMIT || t->kind == PT_RM ? 0 : 1;
 
 	if (step > last)
 		return -1;
@@ -770,16 +822,10 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 		name[0] = text[0] = NULL;
 		return 1;
 	}
-	if (t->kind == PT_SUBMIT && step < 2) {
-		kind[0] = step ? CH_FILE : CH_MKDIR;
+	if (t->kind == PT_SUBMIT) {
+		kind[0] = CH_SUBMIT;
 		name[0] = "input.job.json";
 		text[0] = j->input;
-		return 1;
-	}
-	if (t->kind == PT_END && step == 2) {
-		kind[0] = CH_FILE;
-		name[0] = "meta.json";
-		text[0] = t->meta;
 		return 1;
 	}
 	if (step == 0) {
@@ -788,12 +834,24 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 			name[i] = t->name[i];
 			text[i] = t->text[i];
 		}
-		return (int)t->nfiles;
+		if (t->kind != PT_END)
+			return (int)t->nfiles;
+		kind[t->nfiles] = CH_TMP;
+		name[t->nfiles] = "meta.json";
+		text[t->nfiles] = t->meta;
+		return (int)t->nfiles + 1;
+	}
+	if (t->kind == PT_END) {
+		/* meta.json last, once the others are in place */
+		kind[0] = CH_COMMIT;
+		name[0] = "meta.json";
+		text[0] = NULL;
+		return 1;
 	}
 	/* a directory sync, after a step that renamed something */
 	kind[0] = CH_DSYNC;
 	name[0] = text[0] = NULL;
-	return step == 1 && t->kind != PT_SUBMIT && !t->nfiles ? 0 : 1;
+	return t->nfiles ? 1 : 0;
 }
 
 static unsigned int ptask_need(const struct ptask *t)
@@ -1410,7 +1468,7 @@ static void ptask_done(size_t ti)
 			j->gone = true;		/* never acknowledged */
 			free(j->input);
 			j->input = NULL;
-			if (t->step >= 1) {
+			if (t->made_dir) {
 				/* its directory was made: nothing stays */
 				size_t ri = ptask_new(PT_RM, ji);
 
@@ -1486,15 +1544,14 @@ static void ptask_done(size_t ti)
 		}
 		j->ending = QRTX_JOB_PENDING;
 		set_state(ji, s);
-		if (t->err && t->step < 2) {
-			/* The end as it is now, if the disk still takes it; else
-			 * a restart runs the job again. */
+		if (t->err && t->nfiles) {
+			/* The end as it is now (meta.json alone), if the disk
+			 * still takes it; else a restart runs the job again. */
 			size_t mi = ptask_new(PT_END, ji);
 
 			if (mi != SIZE_MAX) {
 				t = &d.tasks[ti];	/* d.tasks may have moved */
 				d.tasks[mi].detached = true;
-				d.tasks[mi].step = 2;
 				d.tasks[mi].meta = final_meta_text(j, s);
 				if (d.tasks[mi].meta) {
 					j->nptasks++;
@@ -3198,6 +3255,17 @@ static int recover(void)
 		for (int s2 = 0; state && s2 < QRTX_JOB_NSTATES; s2++)
 			if (!strcmp(state, qrtx_job_state_name((enum qrtx_job_state)s2)))
 				j->state = (enum qrtx_job_state)s2;
+		qrtx_store_path(d.store, j->id, "results.json", path, sizeof(path));
+		if (j->state == QRTX_JOB_COMPLETED && access(path, F_OK)) {
+			/* meta.json is renamed into place after the others,
+			 * with no directory sync between: a file system that
+			 * does not keep that order could lose results.json
+			 * and keep meta.json. Not ended, then: run again. */
+			logmsg("job %s: meta.json says Completed but results.json is missing: "
+			       "queued again", j->id);
+			json_decref(meta);
+			meta = NULL;
+		}
 		if (meta && qrtx_job_state_final(j->state)) {
 			json_t *er = json_object_get(meta, "error");
 
