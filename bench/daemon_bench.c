@@ -11,6 +11,7 @@
  * second. The echo baseline does the same three exchanges per job with
  * frames of the same sizes. Figures only; nothing is asserted.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -284,6 +285,68 @@ static void *tp_thread(void *p)
 	return NULL;
 }
 
+/* CPU time in ns of every thread of process pid (from schedstat), those
+ * named iou-wrk-* (the ring's workers) apart. */
+static void proc_cpu(pid_t pid, double *all, double *iowq)
+{
+	char path[96], comm[32];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		unsigned long long ns = 0;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat", (int)pid, e->d_name);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%llu", &ns) != 1)
+			ns = 0;
+		if (f)
+			fclose(f);
+		*all += (double)ns;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, e->d_name);
+		f = fopen(path, "r");
+		comm[0] = 0;
+		if (f && !fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		if (f)
+			fclose(f);
+		if (!strncmp(comm, "iou-wrk-", 8))
+			*iowq += (double)ns;
+	}
+	if (d)
+		closedir(d);
+}
+
+/* CPU so far: the daemon (its loop and its ring's workers), its worker
+ * processes, this process (the client threads). */
+struct cpu { double daemon, iowq, workers, client; };
+
+static struct cpu cpu_now(pid_t daemon)
+{
+	struct cpu c = { 0 };
+	struct timespec t;
+	char path[64];
+	double dummy = 0;
+	FILE *f;
+	int child;
+
+	proc_cpu(daemon, &c.daemon, &c.iowq);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)daemon, (int)daemon);
+	f = fopen(path, "r");
+	while (f && fscanf(f, "%d", &child) == 1)
+		proc_cpu(child, &c.workers, &dummy);
+	if (f)
+		fclose(f);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	c.client = 1e9 * (double)t.tv_sec + (double)t.tv_nsec;
+	return c;
+}
+
 static double throughput(const char *path, bool echo, int inflight, int total)
 {
 	enum { CONNS = 8 };
@@ -392,12 +455,26 @@ int main(int argc, char **argv)
 	printf("  target: p50 <= 10 x echo: %s\n", d50 <= 10 * e50 ? "met" : "MISSED");
 	for (int k = 0; k < 2; k++) {
 		int inflight = k ? 1024 : 64, total = k ? 4096 : 2048;
-		double dj = throughput(sock_path, false, inflight, total);
-		double ej = throughput(echo_path, true, inflight, total);
+		struct cpu c0 = cpu_now(pid), c1;
+		double dj = throughput(sock_path, false, inflight, total), ej, sum;
 
+		c1 = cpu_now(pid);
+		ej = throughput(echo_path, true, inflight, total);
 		printf("throughput, %4d in flight, %d jobs: %.0f jobs/s (echo %.0f exchanges-of-3/s)"
 		       "  target >= 5000 jobs/s: %s\n", inflight, total, dj, ej,
 		       dj >= 5000 ? "met" : "MISSED");
+		/* (the workers that ran the jobs are the same ones before and
+		 * after: a worker replaced meanwhile would make this wrong) */
+		sum = (c1.daemon - c0.daemon) + (c1.workers - c0.workers) + (c1.client - c0.client);
+		printf("  CPU per job: daemon %.0f us (its loop %.0f, its ring's file-system "
+		       "workers %.0f), job workers %.0f us, clients %.0f us; %.0f us in all: at most "
+		       "%.0f jobs/s on %ld cores\n",
+		       (c1.daemon - c0.daemon) / total / 1e3,
+		       (c1.daemon - c0.daemon - (c1.iowq - c0.iowq)) / total / 1e3,
+		       (c1.iowq - c0.iowq) / total / 1e3, (c1.workers - c0.workers) / total / 1e3,
+		       (c1.client - c0.client) / total / 1e3, sum / total / 1e3,
+		       (double)sysconf(_SC_NPROCESSORS_ONLN) * total / (sum / 1e9),
+		       sysconf(_SC_NPROCESSORS_ONLN));
 	}
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);

@@ -153,7 +153,8 @@ int sv_pool_new(unsigned int nthreads, struct sv_pool **out)
 	if (!p)
 		return -ENOMEM;
 	p->nthreads = nthreads;
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	/* One thread never waits for another: no need to ask (a sysfs read). */
+	ncpu = nthreads > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 0;
 	p->spin = ncpu > 0 && nthreads > (unsigned long)ncpu ? 0 : SPIN_ITERS;
 	if (nthreads > 1) {
 		p->tids = calloc(nthreads - 1, sizeof(*p->tids));
