@@ -183,8 +183,10 @@ struct waiter {
  * the final name). CH_TMP: the same up to the rename, which a CH_COMMIT
  * makes later (rename, then open, fsync and close the job's directory).
  * CH_DSYNC: open, fsync and close the job's directory (after the renames
- * of a step). CH_SUBMIT: make the job's directory, a CH_FILE in it, a
- * CH_DSYNC of it, and sync circuit_fs/ (which holds the new directory).
+ * of a step). CH_SUBMIT: make the job's directory, a CH_FILE in it and a
+ * CH_DSYNC of it; once the directory is made, a sync of circuit_fs/
+ * (which holds it) runs beside them, so a submission waits for two
+ * syncs in turn (the file's, then its directory's) and not three.
  * CH_RM: remove the files a job directory can hold and then the
  * directory (hard links: a file not there does not stop it). CH_STAT:
  * the size of a file; CH_READ: open it into a fixed slot, read it whole,
@@ -223,6 +225,8 @@ struct pfile {
 	bool made, renamed;		/* its mkdir, its rename succeeded */
 	const enum pop *opk;		/* writing chains: what each op is */
 	unsigned int nops;		/* and how many there are */
+	int pers;			/* the ring credentials it runs with */
+	unsigned int err_op;		/* the operation that failed */
 	char *paths;			/* CH_RM: the names removed */
 	void *rbuf;			/* CH_READ: where the file goes */
 	struct statx stx;		/* CH_STAT (here: the kernel writes it) */
@@ -560,6 +564,7 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 	struct pfile *f = &d.pf[pi];
 	int fs = (int)(2 * pi), ds = (int)(2 * pi + 1);
 	struct io_uring_sqe *sqe;
+	unsigned int n;
 
 	f->task = (int)ti;
 	f->kind = kind;
@@ -634,8 +639,12 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 			 sizeof(ops_submit) / sizeof(ops_submit[0]);
 	}
 	f->nops = f->ops;
-	sqe_room(f->ops);
-	for (unsigned int i = 0; i < f->ops; i++) {
+	f->pers = pers;
+	/* A trailing sync of circuit_fs/ is not linked: it is issued when
+	 * the mkdir is done, beside the rest of the chain. */
+	n = f->opk[f->nops - 1] == P_CFSYNC ? f->nops - 1 : f->nops;
+	sqe_room(n);
+	for (unsigned int i = 0; i < n; i++) {
 		bool fixed = false;
 
 		sqe = io_uring_get_sqe(&d.ring);
@@ -674,11 +683,30 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 			io_uring_prep_close_direct(sqe, (unsigned int)ds);
 			break;
 		case P_CFSYNC:
-			io_uring_prep_fsync(sqe, d.cfs_fd, 0);
+			break;	/* not here: see above */
+		}
+		chain_sqe(sqe, pi, i, pers, i + 1 < n, fixed);
+	}
+}
+
+/* What a failed chain failed on: its file, or the directory when making
+ * or syncing that failed. */
+static const char *pfile_what(const struct pfile *f)
+{
+	if (f->err && f->opk && f->err_op < f->nops) {
+		switch (f->opk[f->err_op]) {
+		case P_MKDIR:
+		case P_DOPEN:
+		case P_DFSYNC:
+		case P_DCLOSE:
+			return f->jdir;
+		case P_CFSYNC:
+			return "circuit_fs";
+		default:
 			break;
 		}
-		chain_sqe(sqe, pi, i, pers, i + 1 < f->ops, fixed);
 	}
+	return f->tmp[0] ? f->final : f->jdir;
 }
 
 /* A chain operation completed (CQEs of a broken chain may come in any
@@ -698,6 +726,19 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 		err = -EIO;	/* short write or read (and the chain broken) */
 	else if (res < 0)
 		err = res;
+	if (f->opk && op < f->nops && f->opk[op] == P_MKDIR &&
+	    f->opk[f->nops - 1] == P_CFSYNC) {
+		if (err) {
+			f->ops--;	/* the sync of circuit_fs/ is not issued */
+		} else {
+			/* circuit_fs/ holds the new directory: its sync runs
+			 * beside the writes in it. */
+			struct io_uring_sqe *sqe = sqe_get();
+
+			io_uring_prep_fsync(sqe, d.cfs_fd, 0);
+			chain_sqe(sqe, pi, f->nops - 1, f->pers, false, false);
+		}
+	}
 	if (!err && f->opk && op < f->nops) {
 		switch (f->opk[op]) {
 		case P_MKDIR:
@@ -720,8 +761,10 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 	} else if (!err && f->kind == CH_READ && (op == 0 || op == 2)) {
 		f->file_open = op == 0;
 	}
-	if (err && (!f->err || f->err == -ECANCELED))
+	if (err && (!f->err || f->err == -ECANCELED)) {
 		f->err = err;
+		f->err_op = op;
+	}
 	if (--f->ops)
 		return;
 	if (f->err) {
@@ -741,7 +784,7 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 		int e = f->err;
 		char what[QRTX_JOB_ID_MAX + 64];
 
-		snprintf(what, sizeof(what), "%s", f->tmp[0] ? f->final : f->jdir);
+		snprintf(what, sizeof(what), "%s", pfile_what(f));
 		if (f->kind == CH_STAT && !e)
 			d.tasks[ti].rsize = (size_t)f->stx.stx_size;
 		if (f->made)

@@ -916,6 +916,75 @@ static void test_max_attempts(const char *qrtxd)
 }
 
 /*
+ * No inode left (a tmpfs with few): a submission whose job directory
+ * cannot be made is refused with PersistError naming the directory,
+ * nothing of it stays, and with inodes again jobs run.
+ */
+static void test_no_inodes(const char *qrtxd)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c = NULL;
+	char small[300], path[400], id[64] = "";
+	json_t *job = NULL;
+	int to, r, nfill = 0, ndirs = 0;
+
+	snprintf(small, sizeof(small), "%s/fewinodes", dir);
+	if (geteuid() != 0 || mkdir(small, 0700) ||
+	    mount("qrtx-test", small, "tmpfs", 0, "size=4m,nr_inodes=64,mode=0700")) {
+		skip("no inode left: a submission refused with PersistError",
+		     geteuid() ? "needs root to mount a small tmpfs" : "cannot mount a tmpfs");
+		return;
+	}
+	stop_daemon();
+	state_dir = small;
+	start_daemon(qrtxd, 1);
+	qrtx_client_connect(sock_path, &c, &re);
+	/* Every inode left taken by empty files. */
+	for (;; nfill++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/fill%d", small, nfill);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0)
+			break;
+		close(fd);
+	}
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	ok(r == -EPROTO && !strcmp(re.category, "PersistError") &&
+	   strstr(re.message, "No space left") && !strstr(re.message, "input.job.json"),
+	   "no inode left: a submission whose directory cannot be made is refused with "
+	   "PersistError naming the directory (%s: %s)", re.category, re.message);
+	{
+		DIR *cd;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "%s/circuit_fs", small);
+		cd = opendir(path);
+		while (cd && (e = readdir(cd)))
+			ndirs += e->d_name[0] != '.';
+		if (cd)
+			closedir(cd);
+	}
+	for (int i = 0; i < nfill; i++) {
+		snprintf(path, sizeof(path), "%s/fill%d", small, i);
+		unlink(path);
+	}
+	id[0] = 0;
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	if (!r)
+		qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	ok(ndirs == 0 && !r && job && !strcmp(state_of(job), "Completed"),
+	   "nothing of it stayed (%d job directories), and with inodes again the next job "
+	   "completes (%s)", ndirs, job ? state_of(job) : re.message);
+	json_decref(job);
+	qrtx_client_close(c);
+	stop_daemon();
+	state_dir = NULL;
+	umount2(small, MNT_DETACH);
+	rmdir(small);
+}
+
+/*
  * A full disk (a small tmpfs as the state directory): a submission that
  * cannot be written is refused with PersistError, a run whose artifacts
  * cannot be written fails with PersistError, the daemon stays up, what
@@ -1370,6 +1439,7 @@ int main(int argc, char **argv)
 	test_kill_under_load(argv[1], quick ? 40 : 300);
 	test_admission(argv[1]);
 	test_disk_full(argv[1]);
+	test_no_inodes(argv[1]);
 	{
 		char faults[1024];
 		const char *slash = strrchr(argv[0], '/');
