@@ -287,7 +287,10 @@ struct worker {
 	unsigned char *in;
 	size_t inlen, incap;
 	unsigned char rbuf[4096];
-	bool dispatching;		/* waits for its job's run record */
+	/* Its job's run record is not durable yet: its end, if it comes
+	 * before, is held until the record is. */
+	bool recording;
+	json_t *held;			/* that end (the worker's final report) */
 	uint64_t batch;			/* the run records' batch holding it */
 	enum qrtx_run_part part;	/* of its job it runs */
 	/* What the daemon sends it, through the ring; what a replaced
@@ -317,6 +320,7 @@ static struct {
 	struct signalfd_siginfo siginfo;
 	bool stop;
 	unsigned int fault_kill_fails;	/* test builds: kills to pretend failed */
+	unsigned int fault_alog_fails;	/* and run-record syncs */
 	/* persistence */
 	int cfs_fd;			/* circuit_fs/, for the ring's *at calls */
 	struct pfile pf[NPFILES];
@@ -334,6 +338,7 @@ static struct {
 	int alog_fd;
 	char *alog_buf, *alog_wbuf;	/* to write next; being written */
 	size_t alog_len, alog_cap, alog_wlen, alog_wcap;
+	size_t alog_recs;		/* records in alog_buf (not separators) */
 	unsigned int alog_ops;		/* operations of the write in flight */
 	int alog_err;
 	uint64_t alog_batch;		/* number of the batch being filled */
@@ -1191,6 +1196,17 @@ static void kill_worker(unsigned int i)
 	syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
 }
 
+/* Stop the run of job j, if a worker has it: SIGKILL (the kernel
+ * reclaims the worker's reservation with it; the slot returns when the
+ * pidfd reports the exit), unless the run is over already and only its
+ * record's sync holds the worker. */
+static void stop_worker_of(const struct job *j)
+{
+	if (j->worker < 0 || d.workers[j->worker].held)
+		return;
+	kill_worker((unsigned int)j->worker);
+}
+
 static int spawn_worker(unsigned int i)
 {
 	struct worker *w = &d.workers[i];
@@ -1562,8 +1578,7 @@ static void ptask_done(size_t ti)
 			heap_push(&d.queued, ji);	/* it may run now */
 		if (t->err && !ended(j)) {
 			logmsg("job %s: %s", j->id, msg);
-			if (j->worker >= 0 && !d.workers[j->worker].dispatching)
-				kill_worker((unsigned int)j->worker);
+			stop_worker_of(j);
 			set_error(j, "PersistError", "%s", msg);
 			end_job(ji, QRTX_JOB_FAILED, NULL, NULL);
 		}
@@ -1614,14 +1629,15 @@ static void ptask_done(size_t ti)
 /* --- run records ------------------------------------------------------- */
 
 /* Write and sync the run records gathered, unless a write is in flight
- * (they go with the next one). */
+ * (they go with the next one). A separator alone waits for a record:
+ * a disk that refuses writes is not retried in a loop. */
 static void alog_flush(void)
 {
 	struct io_uring_sqe *sqe;
 	char *b;
 	size_t c;
 
-	if (d.alog_ops || !d.alog_len)
+	if (d.alog_ops || !d.alog_recs)
 		return;
 	b = d.alog_wbuf;
 	c = d.alog_wcap;
@@ -1631,6 +1647,7 @@ static void alog_flush(void)
 	d.alog_buf = b;
 	d.alog_cap = c;
 	d.alog_len = 0;
+	d.alog_recs = 0;
 	d.alog_batch++;
 	d.alog_err = 0;
 	d.alog_ops = 2;
@@ -1663,6 +1680,7 @@ static int alog_add(const char *id)
 	memcpy(d.alog_buf + d.alog_len, id, n - 1);
 	d.alog_buf[d.alog_len + n - 1] = '\n';
 	d.alog_len += n;
+	d.alog_recs += n > 1;
 	return 0;
 }
 
@@ -1715,11 +1733,20 @@ static void send_run(unsigned int wi)
 	}
 }
 
-/* The run records of a batch are durable (or not): tell its workers. */
+static void worker_message(unsigned int wi, json_t *m);
+
+/* The run records of a batch are durable (or not): the ends their runs
+ * held are taken now. */
 static void on_alog(unsigned int op, int res)
 {
 	uint64_t batch = d.alog_batch;
 
+#ifdef QRTX_FAULTS
+	if (op == 1 && res >= 0 && d.fault_alog_fails) {
+		d.fault_alog_fails--;
+		res = -EIO;	/* as if the sync had failed */
+	}
+#endif
 	if (op == 0 && res >= 0 && (size_t)res != d.alog_wlen)
 		res = -EIO;
 	if (res < 0 && (!d.alog_err || d.alog_err == -ECANCELED))
@@ -1733,25 +1760,32 @@ static void on_alog(unsigned int op, int res)
 	}
 	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
 		struct worker *w = &d.workers[wi];
+		json_t *held = w->held;
 		struct job *j;
 
-		if (!w->dispatching || w->batch != batch)
+		if (!w->recording || w->batch != batch)
 			continue;
-		w->dispatching = false;
+		w->recording = false;
+		w->held = NULL;
 		j = &d.jobs[w->job];
-		if (d.alog_err || ended(j) || !w->pid || w->killed) {
-			if (w->pid && !w->killed) {
+		if (ended(j) || (d.alog_err && held)) {
+			/* Its run is over (the end held is dropped): the
+			 * worker is free, unless it was killed. */
+			if (held && w->pid && !w->killed) {
 				w->job = -1;
 				j->worker = -1;
 			}
-			if (d.alog_err && !ended(j)) {
-				set_error(j, "PersistError", "cannot record the start of the run: %s",
-					  strerror(-d.alog_err));
-				end_job((size_t)(j - d.jobs), QRTX_JOB_FAILED, NULL, NULL);
-			}
-			continue;
+		} else if (d.alog_err) {
+			kill_worker(wi);	/* still running */
+		} else if (held) {
+			worker_message(wi, held);
 		}
-		send_run(wi);
+		if (d.alog_err && !ended(j)) {
+			set_error(j, "PersistError", "cannot record the start of the run: %s",
+				  strerror(-d.alog_err));
+			end_job((size_t)(j - d.jobs), QRTX_JOB_FAILED, NULL, NULL);
+		}
+		json_decref(held);
 	}
 	alog_flush();
 	schedule();
@@ -1873,6 +1907,9 @@ static void dispatch(unsigned int wi, size_t ji, enum qrtx_run_part part)
 	j->worker = (int)wi;
 	w->job = (long)ji;
 	w->part = part;
+	/* The worker's first step is shown from now: a run lost before the
+	 * worker reports fails from there (Pending and Queued cannot fail). */
+	set_state(ji, part == QRTX_RUN_EXECUTE ? QRTX_JOB_ALLOCATING : QRTX_JOB_VALIDATING);
 	if (part == QRTX_RUN_PREPARE) {
 		send_run(wi);
 		return;
@@ -1885,8 +1922,11 @@ static void dispatch(unsigned int wi, size_t ji, enum qrtx_run_part part)
 		return;
 	}
 	j->attempts++;
-	w->dispatching = true;
+	/* Told now: the record's sync runs beside the run, and the run's
+	 * end waits for it (a restart counts only durable records). */
+	w->recording = true;
 	w->batch = d.alog_batch + 1;
+	send_run(wi);
 }
 
 /* --- indexes ----------------------------------------------------------- */
@@ -2416,17 +2456,7 @@ static json_t *op_cancel(uint32_t ci, json_t *id, long ji)
 		return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "out of memory");
 	if (ended(j))
 		return NULL;
-	if (j->worker >= 0) {
-		struct worker *w = &d.workers[j->worker];
-
-		if (w->dispatching) {
-			/* Not told yet: it is not told at all. */
-		} else {
-			/* The kernel reclaims the worker's reservation with it;
-			 * the slot returns when the pidfd reports the exit. */
-			kill_worker((unsigned int)j->worker);
-		}
-	}
+	stop_worker_of(j);
 	end_job((size_t)ji, QRTX_JOB_CANCELLED, NULL, NULL);
 	return NULL;
 }
@@ -2534,8 +2564,7 @@ static json_t *handle(uint32_t ci, json_t *req)
 				json_t *e = json_pack("{s:I, s:b}", "pid", (json_int_t)w->pid,
 						      "zombie", w->pid && w->zombie);
 
-				/* Its job once it has been told of it. */
-				if (w->pid && w->job >= 0 && !w->dispatching)
+				if (w->pid && w->job >= 0)
 					json_object_set_new(e, "job_id",
 							    json_string(d.jobs[w->job].id));
 				json_array_append_new(wl, e);
@@ -2894,8 +2923,14 @@ static void worker_message(unsigned int wi, json_t *m)
 	json_t *arts, *mv;
 	size_t k;
 
-	if (ji < 0 || w->dispatching || !jid || strcmp(jid, d.jobs[ji].id))
+	if (ji < 0 || !jid || strcmp(jid, d.jobs[ji].id))
 		return;
+	if (w->recording && json_is_true(json_object_get(m, "done"))) {
+		/* taken once the run's record is durable */
+		json_decref(w->held);
+		w->held = json_incref(m);
+		return;
+	}
 	j = &d.jobs[ji];
 	json_array_foreach(json_object_get(m, "moves"), k, mv)
 		apply_move(j, json_string_value(json_object_get(mv, "state")),
@@ -3007,14 +3042,21 @@ static void on_worker_exit(unsigned int wi)
 	int status = 0;
 
 	waitpid(w->pid, &status, 0);
+	w->recording = false;
+	if (w->held) {
+		json_t *held = w->held;
+
+		/* It ended its run before it died: that end stands. */
+		w->held = NULL;
+		if (w->job >= 0 && !ended(&d.jobs[w->job]))
+			worker_message(wi, held);
+		json_decref(held);
+	}
 	if (w->job >= 0) {
 		struct job *j = &d.jobs[w->job];
 
 		j->worker = -1;
-		if (w->dispatching) {
-			/* Not told of its job: the job waits for another. */
-			heap_push(j->prepared ? &d.queued : &d.waiting, (size_t)w->job);
-		} else if (!ended(j)) {
+		if (!ended(j)) {
 			if (WIFSIGNALED(status))
 				set_error(j, "ExecuteError",
 					  "the worker running the job was killed by signal %d",
@@ -3033,7 +3075,6 @@ static void on_worker_exit(unsigned int wi)
 	close(w->sock);
 	w->pid = 0;
 	w->job = -1;
-	w->dispatching = false;
 	{
 		/* What the send in flight may still read waits for it. */
 		struct outbuf *kept = sendq_drop(&w->q), *b = kept;
@@ -3087,8 +3128,7 @@ static void on_tick(void)
 		k++;
 		if (!visible(j) || now < j->submitted_ns + (uint64_t)(j->timeout_s * 1e9))
 			continue;
-		if (j->worker >= 0 && !d.workers[j->worker].dispatching)
-			kill_worker((unsigned int)j->worker);
+		stop_worker_of(j);
 		set_error(j, "ExecuteError", "the job ran out of its %g s (timeout_s)",
 			  j->timeout_s);
 		end_job(i, QRTX_JOB_TIMEOUT, NULL, NULL);
@@ -3622,6 +3662,8 @@ int main(int argc, char **argv)
 #ifdef QRTX_FAULTS
 	if (getenv("QRTX_FAULT_KILL_FAILS"))
 		d.fault_kill_fails = (unsigned int)atoi(getenv("QRTX_FAULT_KILL_FAILS"));
+	if (getenv("QRTX_FAULT_ALOG_FAILS"))
+		d.fault_alog_fails = (unsigned int)atoi(getenv("QRTX_FAULT_ALOG_FAILS"));
 #endif
 	/* Admission: the kernel's pools, else a ledger of the daemon's own
 	 * with the in-process ledger's pools. */
@@ -3804,6 +3846,7 @@ int main(int argc, char **argv)
 		free(c);
 	}
 	for (unsigned int i = 0; i < d.nworkers; i++) {
+		json_decref(d.workers[i].held);
 		free(d.workers[i].in);
 		free_outbufs(sendq_drop(&d.workers[i].q));
 		free_outbufs(d.workers[i].limbo);

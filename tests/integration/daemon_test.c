@@ -1153,6 +1153,62 @@ static void test_zombie(const char *faults)
 	free(slow);
 }
 
+/*
+ * A run record that cannot be synced (injected): the run it was for
+ * fails with PersistError, whether it is still running (its worker is
+ * killed) or already over (its end is dropped), and the next job runs.
+ */
+static void test_record_fails(const char *faults)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	char *slow = slow_source(), id[64];
+	const char *what[2] = { "still running", "short" };
+	json_t *job = NULL;
+	int to;
+
+	if (access(faults, X_OK)) {
+		skip("a run record that cannot be synced: PersistError",
+		     "no fault-injection daemon built");
+		free(slow);
+		return;
+	}
+	stop_daemon();
+	setenv("QRTX_FAULT_ALOG_FAILS", "2", 1);
+	start_daemon(faults, 1);
+	unsetenv("QRTX_FAULT_ALOG_FAILS");
+	qrtx_client_connect(sock_path, &c, &re);
+	for (int k = 0; k < 2; k++) {
+		const char *msg;
+
+		qrtx_client_submit(c, "qasm", k ? "bell.qasm" : "slow.qasm", k ? bell : slow,
+				   NULL, id, &re);
+		job = NULL;
+		qrtx_client_wait(c, id, 60000, &job, &to, &re);
+		msg = json_string_value(json_object_get(json_object_get(job, "error"),
+							"message")) ?: "";
+		ok(job && !strcmp(state_of(job), "Failed") &&
+		   strstr(msg, "cannot record the start of the run"),
+		   "run record not synced, job %s: Failed with PersistError (%s: %s)", what[k],
+		   job ? state_of(job) : re.message, msg);
+		json_decref(job);
+	}
+	qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	job = NULL;
+	qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	ok(job && !strcmp(state_of(job), "Completed"), "and the next job runs (%s)",
+	   job ? state_of(job) : re.message);
+	json_decref(job);
+	job = NULL;
+	qrtx_client_stats(c, &job, &re);
+	ok(job && json_integer_value(json_object_get(job, "invalid_moves")) == 0,
+	   "every move on the way was one the state machine allows (%lld refused)",
+	   job ? (long long)json_integer_value(json_object_get(job, "invalid_moves")) : -1);
+	json_decref(job);
+	qrtx_client_close(c);
+	free(slow);
+}
+
 static long daemon_fds(void)
 {
 	char path[64];
@@ -1447,6 +1503,7 @@ int main(int argc, char **argv)
 		snprintf(faults, sizeof(faults), "%.*sqrtxd-faults",
 			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
 		test_zombie(faults);
+		test_record_fails(faults);
 	}
 	stop_daemon();
 	ok(stops > 0 && !unclean_stops, "every daemon stopped by SIGTERM exited 0 (%d of %d did "
