@@ -63,7 +63,7 @@
 #define MAX_ATTEMPTS 2
 
 enum ud_kind { UD_ACCEPT = 1, UD_RECV, UD_SEND, UD_WRECV, UD_PIDFD, UD_TICK, UD_SIGNAL,
-	       UD_PFILE, UD_ALOG, UD_DEVPOLL, UD_WSEND, UD_METRICS };
+	       UD_PFILE, UD_ALOG, UD_DEVPOLL, UD_WSEND, UD_METRICS, UD_CFSYNC };
 
 /* Atomic writes in flight at once; each has two fixed-file slots. */
 #define NPFILES 256
@@ -177,33 +177,36 @@ struct waiter {
 };
 
 /*
- * A chain of linked operations through the ring; a failed operation
- * cancels the rest of its chain. CH_FILE: an atomic write (open a
- * temporary file into a fixed slot, write, fsync, close, rename over
- * the final name). CH_TMP: the same up to the rename, which a CH_COMMIT
- * makes later (rename, then open, fsync and close the job's directory).
- * CH_DSYNC: open, fsync and close the job's directory (after the renames
- * of a step). CH_SUBMIT: make the job's directory, a CH_FILE in it and a
- * CH_DSYNC of it; once the directory is made, a sync of circuit_fs/
- * (which holds it) runs beside them, so a submission waits for two
- * syncs in turn (the file's, then its directory's) and not three.
- * CH_RM: remove the files a job directory can hold and then the
- * directory (hard links: a file not there does not stop it). CH_STAT:
- * the size of a file; CH_READ: open it into a fixed slot, read it whole,
- * close it.
+ * A chain of linked operations through the ring; an operation that fails
+ * at issue (open, a short write, a bad slot) cancels the rest of its
+ * chain, but some report their failure and let the chain go on (mkdirat,
+ * renameat, fsync on the kernels measured), so every operation's
+ * completion is looked at and the chain fails with the first error seen.
+ * CH_FILE: an atomic write (open a temporary file into a fixed slot,
+ * write, fsync, close, rename over the final name). CH_TMP: the same up
+ * to the rename, which a CH_COMMIT makes later (rename, then open, fsync
+ * and close the job's directory). CH_DSYNC: open, fsync and close the
+ * job's directory (after the renames of a step). CH_SUBMIT: make the
+ * job's directory, a CH_FILE in it and a CH_DSYNC of it. CH_CFSYNC (no
+ * chain of its own): wait for a sync of circuit_fs/ begun after this
+ * point; submissions share those syncs. CH_RM: remove the files a job
+ * directory can hold and then the directory (hard links: a file not
+ * there does not stop it). CH_STAT: the size of a file; CH_READ: open it
+ * into a fixed slot, read it whole, close it.
  */
-enum chain_kind { CH_FILE, CH_TMP, CH_COMMIT, CH_DSYNC, CH_SUBMIT, CH_RM, CH_STAT, CH_READ };
+enum chain_kind { CH_FILE, CH_TMP, CH_COMMIT, CH_DSYNC, CH_SUBMIT, CH_CFSYNC, CH_RM, CH_STAT,
+		  CH_READ };
 
 /* The operations of the writing chains (CH_FILE to CH_SUBMIT). */
 enum pop { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME, P_DOPEN, P_DFSYNC,
-	   P_DCLOSE, P_CFSYNC };
+	   P_DCLOSE };
 
 static const enum pop ops_file[] = { P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME };
 static const enum pop ops_tmp[] = { P_OPEN, P_WRITE, P_FSYNC, P_CLOSE };
 static const enum pop ops_commit[] = { P_RENAME, P_DOPEN, P_DFSYNC, P_DCLOSE };
 static const enum pop ops_dsync[] = { P_DOPEN, P_DFSYNC, P_DCLOSE };
 static const enum pop ops_submit[] = { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME,
-				       P_DOPEN, P_DFSYNC, P_DCLOSE, P_CFSYNC };
+				       P_DOPEN, P_DFSYNC, P_DCLOSE };
 
 /* What a job directory can hold: its files, and their temporary names. */
 static const char *const job_files[] = { "input.job.json", "compiled.aqo.json",
@@ -225,7 +228,6 @@ struct pfile {
 	bool made, renamed;		/* its mkdir, its rename succeeded */
 	const enum pop *opk;		/* writing chains: what each op is */
 	unsigned int nops;		/* and how many there are */
-	int pers;			/* the ring credentials it runs with */
 	unsigned int err_op;		/* the operation that failed */
 	char *paths;			/* CH_RM: the names removed */
 	void *rbuf;			/* CH_READ: where the file goes */
@@ -373,6 +375,11 @@ static struct {
 	char *metrics_buf;		/* being written */
 	size_t metrics_len;
 	unsigned int metrics_ops;	/* its operations in flight */
+	/* Syncs of circuit_fs/ (for the directories submissions made):
+	 * the tasks the one in flight answers, and those for the next. */
+	bool cfs_syncing;
+	size_t *cfs_cur, *cfs_next;
+	size_t ncfs_cur, ncfs_next, cfs_cap;
 	bool metrics_open;
 	uint64_t metrics_next_ns;
 	double keep_days;		/* retention: finished jobs kept this long */
@@ -643,11 +650,7 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 			 kind == CH_COMMIT ? sizeof(ops_commit) / sizeof(ops_commit[0]) :
 			 sizeof(ops_submit) / sizeof(ops_submit[0]);
 	}
-	f->nops = f->ops;
-	f->pers = pers;
-	/* A trailing sync of circuit_fs/ is not linked: it is issued when
-	 * the mkdir is done, beside the rest of the chain. */
-	n = f->opk[f->nops - 1] == P_CFSYNC ? f->nops - 1 : f->nops;
+	f->nops = n = f->ops;
 	sqe_room(n);
 	for (unsigned int i = 0; i < n; i++) {
 		bool fixed = false;
@@ -687,8 +690,6 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 		case P_DCLOSE:
 			io_uring_prep_close_direct(sqe, (unsigned int)ds);
 			break;
-		case P_CFSYNC:
-			break;	/* not here: see above */
 		}
 		chain_sqe(sqe, pi, i, pers, i + 1 < n, fixed);
 	}
@@ -705,8 +706,6 @@ static const char *pfile_what(const struct pfile *f)
 		case P_DFSYNC:
 		case P_DCLOSE:
 			return f->jdir;
-		case P_CFSYNC:
-			return "circuit_fs";
 		default:
 			break;
 		}
@@ -731,19 +730,6 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 		err = -EIO;	/* short write or read (and the chain broken) */
 	else if (res < 0)
 		err = res;
-	if (f->opk && op < f->nops && f->opk[op] == P_MKDIR &&
-	    f->opk[f->nops - 1] == P_CFSYNC) {
-		if (err) {
-			f->ops--;	/* the sync of circuit_fs/ is not issued */
-		} else {
-			/* circuit_fs/ holds the new directory: its sync runs
-			 * beside the writes in it. */
-			struct io_uring_sqe *sqe = sqe_get();
-
-			io_uring_prep_fsync(sqe, d.cfs_fd, 0);
-			chain_sqe(sqe, pi, f->nops - 1, f->pers, false, false);
-		}
-	}
 	if (!err && f->opk && op < f->nops) {
 		switch (f->opk[op]) {
 		case P_MKDIR:
@@ -846,7 +832,7 @@ static void ptask_free(size_t ti)
 
 /*
  * The chains of the task's step (kinds, and for files name and text):
- *   submit: mkdir, input.job.json, dsyncs (one chain)
+ *   submit: mkdir, input.job.json, dsync (one chain) | circuit_fs/ sync
  *   end:    artifacts and meta.json's temporary file | meta.json's commit
  *   arts:   artifacts | dsync
  * Returns how many, or -1 past the last step.
@@ -855,7 +841,7 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 		      const char **name, const char **text)
 {
 	const struct job *j = &d.jobs[t->job];
-	unsigned int last = t->kind == PT_SUBMIT || t->kind == PT_RM ? 0 : 1;
+	unsigned int last = t->kind == PT_RM ? 0 : 1;
 
 	if (step > last)
 		return -1;
@@ -871,9 +857,9 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 		return 1;
 	}
 	if (t->kind == PT_SUBMIT) {
-		kind[0] = CH_SUBMIT;
-		name[0] = "input.job.json";
-		text[0] = j->input;
+		kind[0] = step ? CH_CFSYNC : CH_SUBMIT;
+		name[0] = step ? NULL : "input.job.json";
+		text[0] = step ? NULL : j->input;
 		return 1;
 	}
 	if (step == 0) {
@@ -908,7 +894,8 @@ static unsigned int ptask_need(const struct ptask *t)
 	const char *n[PT_MAXFILES], *x[PT_MAXFILES];
 	int c = ptask_step(t, t->step, k, n, x);
 
-	return c > 0 ? (unsigned int)c : 0;
+	/* (a circuit_fs/ sync takes no pfile) */
+	return c > 0 && k[0] != CH_CFSYNC ? (unsigned int)c : 0;
 }
 
 static void ptask_start(size_t ti);
@@ -954,6 +941,57 @@ static void ptask_run(size_t ti)
 	t->waiting = true;
 }
 
+/* Start a sync of circuit_fs/ for the tasks waiting for one. */
+static void cfs_start(void)
+{
+	struct io_uring_sqe *sqe;
+	size_t *t = d.cfs_cur;
+
+	if (d.cfs_syncing || !d.ncfs_next)
+		return;
+	d.cfs_cur = d.cfs_next;
+	d.ncfs_cur = d.ncfs_next;
+	d.cfs_next = t;
+	d.ncfs_next = 0;
+	d.cfs_syncing = true;
+	sqe = sqe_get();
+	io_uring_prep_fsync(sqe, d.cfs_fd, 0);
+	io_uring_sqe_set_data64(sqe, ud(UD_CFSYNC, 0, 0));
+}
+
+/* Task ti made its directory: it waits for a sync of circuit_fs/ that
+ * begins after now (one in flight may have begun before the mkdir). */
+static void cfs_join(size_t ti)
+{
+	if (d.ncfs_next == d.cfs_cap) {
+		size_t n = d.cfs_cap ? 2 * d.cfs_cap : 64;
+		size_t *a = realloc(d.cfs_cur, n * sizeof(*a)), *b;
+
+		if (a)
+			d.cfs_cur = a;
+		b = a ? realloc(d.cfs_next, n * sizeof(*b)) : NULL;
+		if (!b) {
+			ptask_pfile_done(ti, -ENOMEM, "circuit_fs");
+			return;
+		}
+		d.cfs_next = b;
+		d.cfs_cap = n;
+	}
+	d.cfs_next[d.ncfs_next++] = ti;
+	cfs_start();
+}
+
+/* The sync of circuit_fs/ in flight ended: its tasks go on. */
+static void on_cfsync(int res)
+{
+	/* (still syncing meanwhile: a task joining now waits for the next) */
+	for (size_t i = 0; i < d.ncfs_cur; i++)
+		ptask_pfile_done(d.cfs_cur[i], res < 0 ? res : 0, "circuit_fs");
+	d.ncfs_cur = 0;
+	d.cfs_syncing = false;
+	cfs_start();
+}
+
 static void ptask_start(size_t ti)
 {
 	struct ptask *t = &d.tasks[ti];
@@ -972,6 +1010,10 @@ static void ptask_start(size_t ti)
 	for (int i = 0; i < n; i++) {
 		size_t len = text[i] ? strlen(text[i]) : 0;
 
+		if (kind[i] == CH_CFSYNC) {
+			cfs_join(ti);
+			continue;
+		}
 		while (d.pf[pi].task >= 0)
 			pi++;
 		if (kind[i] == CH_READ) {
@@ -3787,6 +3829,9 @@ int main(int argc, char **argv)
 			case UD_METRICS:
 				on_metrics(idx, res);
 				break;
+			case UD_CFSYNC:
+				on_cfsync(res);
+				break;
 			case UD_DEVPOLL:
 				d.dev_polled = false;	/* capacity came back */
 				schedule();
@@ -3802,7 +3847,8 @@ int main(int argc, char **argv)
 	{
 		uint64_t limit = now_ns() + 30ull * 1000000000ull;
 
-		while ((d.pf_used || d.alog_ops || d.npwait || d.metrics_ops) && now_ns() < limit) {
+		while ((d.pf_used || d.alog_ops || d.npwait || d.metrics_ops || d.cfs_syncing) &&
+		       now_ns() < limit) {
 			struct io_uring_cqe *cqe;
 			struct __kernel_timespec ts = { 0, 100 * 1000 * 1000 };
 
@@ -3820,10 +3866,12 @@ int main(int argc, char **argv)
 					on_alog((uint32_t)u, cqe->res);
 				else if (k == UD_METRICS)
 					on_metrics((uint32_t)u, cqe->res);
+				else if (k == UD_CFSYNC)
+					on_cfsync(cqe->res);
 				io_uring_cqe_seen(&d.ring, cqe);
 			}
 		}
-		if (d.pf_used || d.alog_ops)
+		if (d.pf_used || d.alog_ops || d.cfs_syncing)
 			logmsg("stopping with writes still in flight");
 	}
 
@@ -3861,6 +3909,8 @@ int main(int argc, char **argv)
 	free(d.tasks);
 	free(d.tfree);
 	free(d.pwait);
+	free(d.cfs_cur);
+	free(d.cfs_next);
 	for (size_t i = 0; i < d.ngcs; i++) {
 		json_decref(d.gcs[i].id);
 		json_decref(d.gcs[i].removed);
