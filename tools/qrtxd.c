@@ -181,32 +181,31 @@ struct waiter {
  * at issue (open, a short write, a bad slot) cancels the rest of its
  * chain, but some report their failure and let the chain go on (mkdirat,
  * renameat, fsync on the kernels measured), so every operation's
- * completion is looked at and the chain fails with the first error seen.
- * CH_FILE: an atomic write (open a temporary file into a fixed slot,
- * write, fsync, close, rename over the final name). CH_TMP: the same up
- * to the rename, which a CH_COMMIT makes later (rename, then open, fsync
- * and close the job's directory). CH_DSYNC: open, fsync and close the
- * job's directory (after the renames of a step). CH_SUBMIT: make the
- * job's directory, a CH_FILE in it and a CH_DSYNC of it. CH_CFSYNC (no
- * chain of its own): wait for a sync of circuit_fs/ begun after this
- * point; submissions share those syncs. CH_RM: remove the files a job
- * directory can hold and then the directory (hard links: a file not
- * there does not stop it). CH_STAT: the size of a file; CH_READ: open it
- * into a fixed slot, read it whole, close it.
+ * completion is looked at and the chain fails with the first error seen,
+ * and a rename is issued only in a step after its file's sync succeeded.
+ * CH_TMP: open a temporary file into a fixed slot, write, fsync, close.
+ * CH_RENAME: rename it over the final name. CH_COMMIT: that, then open,
+ * fsync and close the job's directory. CH_DSYNC: the directory's part
+ * alone (after the renames of a step). CH_SUBMIT: make the job's
+ * directory and a CH_TMP in it. CH_CFSYNC (no chain of its own): wait
+ * for a sync of circuit_fs/ begun after this point; submissions share
+ * those syncs. CH_RM: remove the files a job directory can hold and then
+ * the directory (hard links: a file not there does not stop it).
+ * CH_STAT: the size of a file; CH_READ: open it into a fixed slot, read
+ * it whole, close it.
  */
-enum chain_kind { CH_FILE, CH_TMP, CH_COMMIT, CH_DSYNC, CH_SUBMIT, CH_CFSYNC, CH_RM, CH_STAT,
+enum chain_kind { CH_TMP, CH_RENAME, CH_COMMIT, CH_DSYNC, CH_SUBMIT, CH_CFSYNC, CH_RM, CH_STAT,
 		  CH_READ };
 
-/* The operations of the writing chains (CH_FILE to CH_SUBMIT). */
+/* The operations of the writing chains (CH_TMP to CH_SUBMIT). */
 enum pop { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME, P_DOPEN, P_DFSYNC,
 	   P_DCLOSE };
 
-static const enum pop ops_file[] = { P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME };
 static const enum pop ops_tmp[] = { P_OPEN, P_WRITE, P_FSYNC, P_CLOSE };
+static const enum pop ops_rename[] = { P_RENAME };
 static const enum pop ops_commit[] = { P_RENAME, P_DOPEN, P_DFSYNC, P_DCLOSE };
 static const enum pop ops_dsync[] = { P_DOPEN, P_DFSYNC, P_DCLOSE };
-static const enum pop ops_submit[] = { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME,
-				       P_DOPEN, P_DFSYNC, P_DCLOSE };
+static const enum pop ops_submit[] = { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE };
 
 /* What a job directory can hold: its files, and their temporary names. */
 static const char *const job_files[] = { "input.job.json", "compiled.aqo.json",
@@ -643,9 +642,9 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 		snprintf(f->final, sizeof(f->final), "%s/%s", jdir, name);
 		f->data = data;
 		f->len = len;
-		f->opk = kind == CH_FILE ? ops_file : kind == CH_TMP ? ops_tmp :
+		f->opk = kind == CH_RENAME ? ops_rename : kind == CH_TMP ? ops_tmp :
 			 kind == CH_COMMIT ? ops_commit : ops_submit;
-		f->ops = kind == CH_FILE ? sizeof(ops_file) / sizeof(ops_file[0]) :
+		f->ops = kind == CH_RENAME ? sizeof(ops_rename) / sizeof(ops_rename[0]) :
 			 kind == CH_TMP ? sizeof(ops_tmp) / sizeof(ops_tmp[0]) :
 			 kind == CH_COMMIT ? sizeof(ops_commit) / sizeof(ops_commit[0]) :
 			 sizeof(ops_submit) / sizeof(ops_submit[0]);
@@ -832,16 +831,17 @@ static void ptask_free(size_t ti)
 
 /*
  * The chains of the task's step (kinds, and for files name and text):
- *   submit: mkdir, input.job.json, dsync (one chain) | circuit_fs/ sync
- *   end:    artifacts and meta.json's temporary file | meta.json's commit
- *   arts:   artifacts | dsync
+ *   submit: mkdir, input.job.json's temporary file | its commit | circuit_fs/ sync
+ *   end:    the artifacts' and meta.json's temporary files | the artifacts'
+ *           renames | meta.json's commit
+ *   arts:   temporary files | renames | dsync
  * Returns how many, or -1 past the last step.
  */
 static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind *kind,
 		      const char **name, const char **text)
 {
 	const struct job *j = &d.jobs[t->job];
-	unsigned int last = t->kind == PT_RM ? 0 : 1;
+	unsigned int last = t->kind == PT_RM ? 0 : t->kind == PT_READ ? 1 : 2;
 
 	if (step > last)
 		return -1;
@@ -857,14 +857,14 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 		return 1;
 	}
 	if (t->kind == PT_SUBMIT) {
-		kind[0] = step ? CH_CFSYNC : CH_SUBMIT;
-		name[0] = step ? NULL : "input.job.json";
-		text[0] = step ? NULL : j->input;
+		kind[0] = step == 0 ? CH_SUBMIT : step == 1 ? CH_COMMIT : CH_CFSYNC;
+		name[0] = step < 2 ? "input.job.json" : NULL;
+		text[0] = step == 0 ? j->input : NULL;
 		return 1;
 	}
 	if (step == 0) {
 		for (unsigned int i = 0; i < t->nfiles; i++) {
-			kind[i] = CH_FILE;
+			kind[i] = CH_TMP;
 			name[i] = t->name[i];
 			text[i] = t->text[i];
 		}
@@ -874,6 +874,15 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 		name[t->nfiles] = "meta.json";
 		text[t->nfiles] = t->meta;
 		return (int)t->nfiles + 1;
+	}
+	if (step == 1) {
+		/* every temporary file synced: renamed into place */
+		for (unsigned int i = 0; i < t->nfiles; i++) {
+			kind[i] = CH_RENAME;
+			name[i] = t->name[i];
+			text[i] = NULL;
+		}
+		return (int)t->nfiles;
 	}
 	if (t->kind == PT_END) {
 		/* meta.json last, once the others are in place */
@@ -1548,6 +1557,19 @@ static void ptask_done(size_t ti)
 
 	if (t->err)
 		snprintf(msg, sizeof(msg), "cannot write %s: %s", t->what, strerror(-t->err));
+	if (t->err && (t->kind == PT_END || t->kind == PT_ARTS)) {
+		/* Rare: the temporary files its failed steps left (those
+		 * renamed are not there any more) go here and now. */
+		char tmp[QRTX_JOB_ID_MAX + 64];
+
+		for (unsigned int i = 0; i <= t->nfiles; i++) {
+			if (i == t->nfiles && t->kind != PT_END)
+				break;
+			snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", j->id,
+				 i < t->nfiles ? t->name[i] : "meta.json");
+			unlinkat(d.cfs_fd, tmp, 0);
+		}
+	}
 	if (t->kind == PT_SUBMIT) {
 		struct conn *c = d.conns[t->conn];
 		bool alive = c->fd >= 0 && c->gen == t->gen;
