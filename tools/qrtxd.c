@@ -322,6 +322,8 @@ static struct {
 	bool stop;
 	unsigned int fault_kill_fails;	/* test builds: kills to pretend failed */
 	unsigned int fault_alog_fails;	/* and run-record syncs */
+	unsigned long fault_fsync_at[4];	/* and these file syncs (1-based) */
+	unsigned long nfsyncs;		/* file syncs completed so far */
 	/* persistence */
 	int cfs_fd;			/* circuit_fs/, for the ring's *at calls */
 	struct pfile pf[NPFILES];
@@ -721,6 +723,14 @@ static void on_pfile(unsigned int pi, unsigned int op, int res)
 
 	if (pi >= NPFILES || f->task < 0)
 		return;
+#ifdef QRTX_FAULTS
+	if (f->opk && op < f->nops && f->opk[op] == P_FSYNC && res >= 0) {
+		d.nfsyncs++;
+		for (unsigned int i = 0; i < 4; i++)
+			if (d.fault_fsync_at[i] == d.nfsyncs)
+				res = -EIO;	/* as if the sync had failed */
+	}
+#endif
 	if (f->kind == CH_RM)
 		/* a file not there is fine; the directory's removal says */
 		err = op == RM_OPS - 1 ? (!f->paths ? -ENOMEM : res == -ENOENT ? 0 : res) : 0;
@@ -3728,6 +3738,16 @@ int main(int argc, char **argv)
 		d.fault_kill_fails = (unsigned int)atoi(getenv("QRTX_FAULT_KILL_FAILS"));
 	if (getenv("QRTX_FAULT_ALOG_FAILS"))
 		d.fault_alog_fails = (unsigned int)atoi(getenv("QRTX_FAULT_ALOG_FAILS"));
+	if (getenv("QRTX_FAULT_FSYNC_AT")) {
+		const char *p = getenv("QRTX_FAULT_FSYNC_AT");
+
+		for (unsigned int i = 0; i < 4 && *p; i++) {
+			char *e;
+
+			d.fault_fsync_at[i] = strtoul(p, &e, 10);
+			p = *e == ',' ? e + 1 : e;
+		}
+	}
 #endif
 	/* Admission: the kernel's pools, else a ledger of the daemon's own
 	 * with the in-process ledger's pools. */

@@ -1209,6 +1209,105 @@ static void test_record_fails(const char *faults)
 	free(slow);
 }
 
+/*
+ * Syncs of temporary files that fail (injected: the 1st and the 3rd of
+ * the daemon's life): the submission whose input.job.json's sync fails is
+ * refused and nothing of it stays; the job one of whose end's syncs fails
+ * is Failed with PersistError, with none of its artifacts renamed into
+ * place (a rename never follows a failed sync) and no temporary file left.
+ */
+static void test_sync_fails(const char *faults)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	char id[64] = "", path[700];
+	json_t *job = NULL;
+	int to, r, there = 0, stray = 0, ndirs = 0;
+	const char *msg;
+
+	if (access(faults, X_OK)) {
+		skip("a temporary file's sync that fails: nothing renamed into place",
+		     "no fault-injection daemon built");
+		return;
+	}
+	stop_daemon();
+	setenv("QRTX_FAULT_FSYNC_AT", "1,3", 1);
+	start_daemon(faults, 1);
+	unsetenv("QRTX_FAULT_FSYNC_AT");
+	qrtx_client_connect(sock_path, &c, &re);
+	r = -1;
+	for (int k = 0, before = 0; k < 200; k++) {
+		DIR *cd;
+		struct dirent *e;
+
+		/* the job directories after the submission, less before (its
+		 * directory is removed after the answer: a while to go) */
+		if (k == 1)
+			r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+		else if (k)
+			usleep(10000);
+		ndirs = 0;
+		snprintf(path, sizeof(path), "%s/circuit_fs", dir);
+		cd = opendir(path);
+		while (cd && (e = readdir(cd)))
+			ndirs += e->d_name[0] != '.';
+		if (cd)
+			closedir(cd);
+		if (!k)
+			before = ndirs;
+		ndirs -= before;
+		if (k && !ndirs)
+			break;
+	}
+	ok(r == -EPROTO && !strcmp(re.category, "PersistError") &&
+	   strstr(re.message, "input.job.json") && ndirs == 0,
+	   "input.job.json's sync fails: the submission is refused and nothing of it stays "
+	   "(%s: %s; %d job directories)", re.category, re.message, ndirs);
+	id[0] = 0;
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	if (!r)
+		qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	msg = json_string_value(json_object_get(json_object_get(job, "error"), "message")) ?: "";
+	/* The Failed end's meta.json is written after the state shows. */
+	snprintf(path, sizeof(path), "%s/circuit_fs/%s/meta.json", dir, id);
+	for (int i = 0; i < 200 && access(path, F_OK); i++)
+		usleep(10000);
+	for (int i = 0; i < 3; i++) {
+		static const char *const arts[] = { "compiled.aqo.json", "compiled.qasm",
+						    "results.json" };
+
+		snprintf(path, sizeof(path), "%s/circuit_fs/%s/%s", dir, id, arts[i]);
+		there += !access(path, F_OK);
+	}
+	{
+		DIR *dd;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "%s/circuit_fs/%s", dir, id);
+		dd = opendir(path);
+		while (dd && (e = readdir(dd)))
+			stray += e->d_name[0] == '.' && strcmp(e->d_name, ".") &&
+				 strcmp(e->d_name, "..");
+		if (dd)
+			closedir(dd);
+	}
+	ok(!r && job && !strcmp(state_of(job), "Failed") && strstr(msg, "Input/output error") &&
+	   !there && !stray,
+	   "a sync of the job's end fails: Failed with PersistError, no artifact renamed into "
+	   "place, no temporary file left (%s: %s; %d artifacts, %d temporary files)",
+	   job ? state_of(job) : re.message, msg, there, stray);
+	json_decref(job);
+	job = NULL;
+	id[0] = 0;
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
+	if (!r)
+		qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	ok(!r && job && !strcmp(state_of(job), "Completed"), "and the next job completes (%s)",
+	   job ? state_of(job) : re.message);
+	json_decref(job);
+	qrtx_client_close(c);
+}
+
 static long daemon_fds(void)
 {
 	char path[64];
@@ -1504,6 +1603,7 @@ int main(int argc, char **argv)
 			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
 		test_zombie(faults);
 		test_record_fails(faults);
+		test_sync_fails(faults);
 	}
 	stop_daemon();
 	ok(stops > 0 && !unclean_stops, "every daemon stopped by SIGTERM exited 0 (%d of %d did "
