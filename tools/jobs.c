@@ -1066,6 +1066,16 @@ int qrtx_cli_stats(int argc, char **argv)
 	print_stat_int("queue depth:", json_object_get(stats, "queue_depth"));
 	print_stat_int("workers:", json_object_get(stats, "workers"));
 	print_stat_int("workers busy:", json_object_get(stats, "workers_busy"));
+	{
+		const char *k;
+		json_t *e;
+
+		/* each executor's workers: busy of how many */
+		json_object_foreach(json_object_get(stats, "executors"), k, e)
+			printf("  %-12s %.0f/%.0f busy\n", k,
+			       json_number_value(json_object_get(e, "busy")),
+			       json_number_value(json_object_get(e, "workers")));
+	}
 	print_stat_int("submitted:", json_object_get(stats, "submitted"));
 	v = json_object_get(stats, "uptime_s");
 	if (json_is_number(v))

@@ -51,6 +51,11 @@
 #define QRTXD_VERSION "0.1"
 #define RING_DEPTH 512
 #define MAX_WORKERS 64
+
+/* The executors, each with workers of its own: a job runs on one of its
+ * backend's executor (ideal@cpu: cpu, ideal@cuda: cuda). */
+enum executor { EX_CPU, EX_CUDA, EX_N };
+static const char *const exe_names[EX_N] = { "cpu", "cuda" };
 #define RECV_CHUNK (64u << 10)
 #define TICK_NS (100 * 1000 * 1000ll)
 /* Seconds of waiting worth one priority level: low-priority work still
@@ -133,6 +138,7 @@ struct job {
 	/* Capacity: what a run needs, from the circuit at submission. */
 	uint64_t need_qubits, need_bytes;
 	uint64_t need_gpu_bytes;	/* ideal@cuda: its state, in GPU pool 0 */
+	unsigned char exe;		/* the executor whose workers run it */
 	bool prepared;			/* validated and compiled: waits in Queued */
 	bool admitted;			/* capacity counted for it by the daemon */
 	bool pend;			/* in d.pend_* (kernel: not reserved yet) */
@@ -294,6 +300,7 @@ struct worker {
 	json_t *held;			/* that end (the worker's final report) */
 	uint64_t batch;			/* the run records' batch holding it */
 	enum qrtx_run_part part;	/* of its job it runs */
+	unsigned char exe;		/* the executor it works for */
 	/* What the daemon sends it, through the ring; what a replaced
 	 * worker's send still in flight reads waits in limbo. */
 	struct sendq q;
@@ -362,7 +369,10 @@ static struct {
 	bool dev_polled;
 	/* Indexes: waiting jobs by rank (not prepared; prepared, in
 	 * Queued), jobs by id, and the jobs with a timeout. */
-	struct heap waiting, queued;
+	/* per executor: jobs waiting to be validated and run, and jobs
+	 * prepared and waiting in Queued for capacity */
+	struct heap waiting[EX_N], queued[EX_N];
+	unsigned int exe_workers[EX_N];	/* the workers of each */
 	size_t *by_id;			/* open addressing: index + 1, 0 empty */
 	size_t by_id_cap;
 	size_t *tmo;
@@ -1587,7 +1597,7 @@ static void ptask_done(size_t ti)
 		if (!t->err) {
 			j->acked = true;
 			d.submitted++;
-			heap_push(&d.waiting, ji);
+			heap_push(&d.waiting[j->exe], ji);
 			if (alive) {
 				json_t *r = reply_ok(t->id);
 
@@ -1649,7 +1659,7 @@ static void ptask_done(size_t ti)
 			gc_answer((size_t)t->gc);
 	} else if (t->kind == PT_ARTS) {
 		if (!t->err)
-			heap_push(&d.queued, ji);	/* it may run now */
+			heap_push(&d.queued[j->exe], ji);	/* it may run now */
 		if (t->err && !ended(j)) {
 			logmsg("job %s: %s", j->id, msg);
 			stop_worker_of(j);
@@ -1894,7 +1904,8 @@ static void job_needs(struct job *j, const struct qrtx_job_spec *spec)
 	j->need_qubits = spec->circuit->nqubits;
 	j->need_bytes = bytes;
 	j->need_gpu_bytes = 0;
-	if (!strcmp(spec->backend, "ideal@cuda") && !(emu && !strcmp(emu, "1"))) {
+	j->exe = !strcmp(spec->backend, "ideal@cuda") ? EX_CUDA : EX_CPU;
+	if (j->exe == EX_CUDA && !(emu && !strcmp(emu, "1"))) {
 		j->need_bytes = 0;
 		j->need_gpu_bytes = bytes;
 	}
@@ -2153,19 +2164,17 @@ static void schedule(void)
 
 		if (!w->pid || w->job >= 0 || w->killed)
 			continue;
-		p = heap_best(&d.waiting, false);
-		q = heap_best(&d.queued, true);
+		p = heap_best(&d.waiting[w->exe], false);
+		q = heap_best(&d.queued[w->exe], true);
 		if (p < 0 && q < 0)
-			break;
+			continue;	/* nothing for its executor */
 		best = q >= 0 && (p < 0 || job_before((size_t)q, (size_t)p)) ? q : p;
 		if (admit((size_t)best)) {
-			heap_pop(best == q ? &d.queued : &d.waiting);
+			heap_pop(best == q ? &d.queued[w->exe] : &d.waiting[w->exe]);
 			dispatch(wi, (size_t)best, best == q ? QRTX_RUN_EXECUTE : QRTX_RUN_WHOLE);
 		} else if (p >= 0) {
-			heap_pop(&d.waiting);
+			heap_pop(&d.waiting[w->exe]);
 			dispatch(wi, (size_t)p, QRTX_RUN_PREPARE);
-		} else {
-			break;
 		}
 	}
 	alog_flush();
@@ -2485,6 +2494,11 @@ static json_t *op_submit(uint32_t ci, json_t *req, json_t *id, uid_t uid)
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	job_needs(j, spec);
 	qrtx_job_spec_free(spec);
+	if (!d.exe_workers[j->exe])
+		return reply_err(id, "ValidationError",
+				 "%s: this qrtxd has no workers for the %s executor (started with "
+				 "--%s 0)", name, exe_names[j->exe],
+				 j->exe == EX_CUDA ? "cuda-workers" : "workers");
 	new_job_id(j->id);
 
 	/* Durable before acknowledged: the answer goes once the job's
@@ -2584,18 +2598,28 @@ static json_t *handle(uint32_t ci, json_t *req)
 				json_object_set_new(by, n, json_integer(c + 1));
 		}
 		queued = queue_depth();
-		unsigned int zombies = 0;
+		unsigned int zombies = 0, ex_alive[EX_N] = { 0 }, ex_busy[EX_N] = { 0 };
+		json_t *exes = json_object();
 
 		for (unsigned int i = 0; i < d.nworkers; i++) {
-			alive += d.workers[i].pid != 0;
-			busy += d.workers[i].pid && d.workers[i].job >= 0;
-			zombies += d.workers[i].pid && d.workers[i].zombie;
+			const struct worker *w = &d.workers[i];
+
+			alive += w->pid != 0;
+			busy += w->pid && w->job >= 0;
+			zombies += w->pid && w->zombie;
+			ex_alive[w->exe] += w->pid != 0;
+			ex_busy[w->exe] += w->pid && w->job >= 0;
 		}
+		for (int e = 0; e < EX_N; e++)
+			json_object_set_new(exes, exe_names[e],
+					    json_pack("{s:i, s:i, s:i}", "workers", d.exe_workers[e],
+						      "alive", ex_alive[e], "busy", ex_busy[e]));
 		s = json_pack("{s:o, s:I, s:i, s:i, s:I, s:f}", "jobs", by, "queue_depth",
 			      (json_int_t)queued, "workers", alive, "workers_busy", busy,
 			      "submitted", (json_int_t)d.submitted, "uptime_s",
 			      (double)(now_ns() - d.start_ns) / 1e9);
 		json_object_set_new(s, "zombies", json_integer(zombies));
+		json_object_set_new(s, "executors", exes);
 		json_object_set_new(s, "invalid_moves", json_integer((json_int_t)d.invalid_moves));
 		{
 			struct qrtx_info info = { 0 };
@@ -2635,8 +2659,9 @@ static json_t *handle(uint32_t ci, json_t *req)
 
 			for (unsigned int i = 0; i < d.nworkers; i++) {
 				const struct worker *w = &d.workers[i];
-				json_t *e = json_pack("{s:I, s:b}", "pid", (json_int_t)w->pid,
-						      "zombie", w->pid && w->zombie);
+				json_t *e = json_pack("{s:I, s:b, s:s}", "pid", (json_int_t)w->pid,
+						      "zombie", w->pid && w->zombie, "executor",
+						      exe_names[w->exe]);
 
 				if (w->pid && w->job >= 0)
 					json_object_set_new(e, "job_id",
@@ -3036,7 +3061,7 @@ static void worker_message(unsigned int wi, json_t *m)
 			j->state = QRTX_JOB_QUEUED;
 			j->prepared = true;
 			if (ti == SIZE_MAX) {
-				heap_push(&d.queued, (size_t)ji);
+				heap_push(&d.queued[j->exe], (size_t)ji);
 			} else {
 				struct ptask *t = &d.tasks[ti];
 
@@ -3456,7 +3481,7 @@ static int recover(void)
 		if (qrtx_job_state_final(j->state))
 			continue;
 		if (j->attempts < MAX_ATTEMPTS) {
-			heap_push(&d.waiting, i);
+			heap_push(&d.waiting[j->exe], i);
 			requeued++;
 			continue;
 		}
@@ -3482,9 +3507,9 @@ static int recover(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: qrtxd [--socket PATH] [--state-dir DIR] [--workers N] [--metrics FILE]\n"
-		"             [--keep-days D] [--keep-jobs N] [--pool-qubits N]\n"
-		"             [--pool-host-bytes N]\n"
+		"usage: qrtxd [--socket PATH] [--state-dir DIR] [--workers N] [--cuda-workers N]\n"
+		"             [--metrics FILE] [--keep-days D] [--keep-jobs N]\n"
+		"             [--pool-qubits N] [--pool-host-bytes N]\n"
 		"\n"
 		"Run QRTX jobs for the clients of a Unix socket (see 'qrtx submit').\n"
 		"Stays in the foreground; SIGTERM or SIGINT stop it.\n"
@@ -3495,7 +3520,11 @@ static void usage(FILE *f)
 		"  --state-dir DIR   where circuit_fs/<job_id>/ lives (default as for\n"
 		"                    'qrtx run': $QRTX_STATE_DIR, /var/lib/qrtx for root,\n"
 		"                    else $XDG_STATE_HOME/qrtx or ~/.local/state/qrtx)\n"
-		"  --workers N       worker processes (default 2, at most %d)\n"
+		"  --workers N       worker processes of the cpu executor, for ideal@cpu\n"
+		"                    jobs (default 2)\n"
+		"  --cuda-workers N  worker processes of the cuda executor, for ideal@cuda\n"
+		"                    jobs (default 1; 0: such jobs are refused); at most %d\n"
+		"                    workers in all\n"
 		"  --metrics FILE    where to write the metrics in Prometheus text format\n"
 		"                    every 5 s (default <state dir>/qrtxd.prom; '-': none)\n"
 		"  --keep-days D     retention: finished jobs' artifacts are removed D days\n"
@@ -3561,6 +3590,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "cuda-workers", required_argument, NULL, 'W' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "keep-days", required_argument, NULL, 'k' },
 		{ "keep-jobs", required_argument, NULL, 'n' },
@@ -3576,7 +3606,8 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int c, ret;
 
-	d.nworkers = 2;
+	d.exe_workers[EX_CPU] = 2;
+	d.exe_workers[EX_CUDA] = 1;
 	d.keep_days = 30;
 	d.keep_jobs = 100000;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -3587,15 +3618,17 @@ int main(int argc, char **argv)
 		case 'd':
 			state_dir = optarg;
 			break;
-		case 'w': {
+		case 'w':
+		case 'W': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
 
-			if (*end || n < 1 || n > MAX_WORKERS) {
-				fprintf(stderr, "qrtxd: --workers is 1 to %d\n", MAX_WORKERS);
+			if (!*optarg || *end || n < (c == 'w') || n > MAX_WORKERS) {
+				fprintf(stderr, "qrtxd: --%s is %d to %d\n",
+					c == 'w' ? "workers" : "cuda-workers", c == 'w', MAX_WORKERS);
 				return 2;
 			}
-			d.nworkers = (unsigned int)n;
+			d.exe_workers[c == 'w' ? EX_CPU : EX_CUDA] = (unsigned int)n;
 			break;
 		}
 		case 'm':
@@ -3642,6 +3675,12 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	d.nworkers = d.exe_workers[EX_CPU] + d.exe_workers[EX_CUDA];
+	if (d.nworkers > MAX_WORKERS) {
+		fprintf(stderr, "qrtxd: at most %d workers in all (--workers and --cuda-workers)\n",
+			MAX_WORKERS);
+		return 2;
 	}
 	if (optind != argc) {
 		usage(stderr);
@@ -3789,14 +3828,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned int i = 0; i < d.nworkers; i++) {
+		d.workers[i].exe = i < d.exe_workers[EX_CPU] ? EX_CPU : EX_CUDA;
 		ret = spawn_worker(i);
 		if (ret) {
 			logmsg("cannot start worker %u: %s", i, strerror(-ret));
 			return 1;
 		}
 	}
-	logmsg("listening on %s, state in %s, %u workers", d.socket_path, d.state_dir,
-	       d.nworkers);
+	logmsg("listening on %s, state in %s, %u cpu and %u cuda workers", d.socket_path,
+	       d.state_dir, d.exe_workers[EX_CPU], d.exe_workers[EX_CUDA]);
 	schedule();
 
 	{
@@ -3958,8 +3998,10 @@ int main(int argc, char **argv)
 		json_decref(d.gcs[i].removed);
 	}
 	free(d.gcs);
-	free(d.waiting.v);
-	free(d.queued.v);
+	for (int e = 0; e < EX_N; e++) {
+		free(d.waiting[e].v);
+		free(d.queued[e].v);
+	}
 	free(d.by_id);
 	free(d.tmo);
 	free(d.alog_buf);

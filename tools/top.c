@@ -386,6 +386,21 @@ static void draw_header(FILE *f, const json_t *stats)
 			json_number_value(w));
 	else
 		fprintf(f, "  workers -");
+	{
+		const char *k;
+		json_t *e;
+		bool first = true;
+
+		/* (cpu 2/2, cuda 0/1) */
+		json_object_foreach(json_object_get(stats, "executors"), k, e) {
+			fprintf(f, "%s%s %.0f/%.0f", first ? " (" : ", ", k,
+				json_number_value(json_object_get(e, "busy")),
+				json_number_value(json_object_get(e, "workers")));
+			first = false;
+		}
+		if (!first)
+			fputc(')', f);
+	}
 	print_count(f, "zombies", json_object_get(stats, "zombies"));
 	fputc('\n', f);
 }

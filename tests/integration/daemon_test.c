@@ -581,6 +581,89 @@ static void test_timeout(struct qrtx_client *c)
 	free(slow);
 }
 
+/*
+ * Workers per executor (--workers 1 --cuda-workers 1; ideal@cuda on the
+ * host emulation): an ideal@cuda job runs while the only cpu worker is
+ * busy, an ideal@cpu job waits for that worker rather than take the idle
+ * cuda one, stats counts each executor's workers, and a daemon with no
+ * cuda workers refuses ideal@cuda jobs.
+ */
+static void test_executors(const char *qrtxd)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	char *slow = slow_source(), sid[64], gid[64], cid[64] = "";
+	json_t *cuda = json_pack("{s:s}", "backend", "ideal@cuda"), *job = NULL, *st = NULL;
+	json_t *ex;
+	int to, r;
+	bool slow_runs;
+
+	stop_daemon();
+	setenv("QRTX_CUDA_EMULATE", "1", 1);
+	extra_arg[0] = "--cuda-workers";
+	extra_arg[1] = "1";
+	start_daemon(qrtxd, 1);
+	unsetenv("QRTX_CUDA_EMULATE");
+	qrtx_client_connect(sock_path, &c, &re);
+	qrtx_client_submit(c, "qasm", "slow.qasm", slow, NULL, sid, &re);
+	wait_executing(c, sid);
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, cuda, gid, &re);
+	if (!r)
+		qrtx_client_wait(c, gid, 30000, &job, &to, &re);
+	qrtx_client_status(c, sid, &st, &re);
+	slow_runs = !strcmp(state_of(st), "Executing");
+	ok(!r && job && !strcmp(state_of(job), "Completed") && slow_runs,
+	   "an ideal@cuda job runs on the cuda worker while the only cpu worker is busy "
+	   "(%s; the cpu job %s)", job ? state_of(job) : re.message, state_of(st));
+	json_decref(job);
+	json_decref(st);
+	job = st = NULL;
+	qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, cid, &re);
+	usleep(200000);
+	qrtx_client_status(c, cid, &job, &re);
+	ok(!strcmp(state_of(job), "Pending"),
+	   "an ideal@cpu job waits for the busy cpu worker, not the idle cuda one (%s)",
+	   state_of(job));
+	json_decref(job);
+	job = NULL;
+	qrtx_client_stats(c, &st, &re);
+	ex = json_object_get(st, "executors");
+	ok(json_integer_value(json_object_get(json_object_get(ex, "cpu"), "workers")) == 1 &&
+	   json_integer_value(json_object_get(json_object_get(ex, "cpu"), "busy")) == 1 &&
+	   json_integer_value(json_object_get(json_object_get(ex, "cuda"), "workers")) == 1 &&
+	   json_integer_value(json_object_get(json_object_get(ex, "cuda"), "busy")) == 0 &&
+	   json_integer_value(json_object_get(st, "workers")) == 2,
+	   "stats counts each executor's workers: cpu 1 (busy), cuda 1 (idle)");
+	json_decref(st);
+	st = NULL;
+	qrtx_client_cancel(c, sid, &job, &re);
+	json_decref(job);
+	job = NULL;
+	qrtx_client_wait(c, cid, 30000, &job, &to, &re);
+	ok(job && !strcmp(state_of(job), "Completed"),
+	   "once the cpu worker is free again, the ideal@cpu job runs (%s)",
+	   job ? state_of(job) : re.message);
+	json_decref(job);
+	job = NULL;
+	qrtx_client_close(c);
+
+	stop_daemon();
+	extra_arg[1] = "0";
+	start_daemon(qrtxd, 1);
+	qrtx_client_connect(sock_path, &c, &re);
+	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, cuda, gid, &re);
+	ok(r == -EPROTO && !strcmp(re.category, "ValidationError") &&
+	   strstr(re.message, "--cuda-workers 0"),
+	   "with --cuda-workers 0 an ideal@cuda job is refused (%s: %s)", re.category,
+	   re.message);
+	qrtx_client_close(c);
+	stop_daemon();
+	extra_arg[0] = extra_arg[1] = NULL;
+	start_daemon(qrtxd, 2);
+	json_decref(cuda);
+	free(slow);
+}
+
 /* kill -9 of the daemon under load, then a restart: every acknowledged
  * job is there and ends. */
 static void test_restart(const char *qrtxd)
@@ -1589,6 +1672,7 @@ int main(int argc, char **argv)
 		free(m);
 	}
 	test_priority(argv[1]);
+	test_executors(argv[1]);
 	test_restart(argv[1]);
 	test_max_attempts(argv[1]);
 	test_kill_under_load(argv[1], quick ? 40 : 300);

@@ -101,10 +101,11 @@ worker_of() {
 		grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$'
 }
 
-# The live worker pids, one a line.
+# The live pids of the cpu executor's workers, one a line.
 workers() {
 	qrtx stats --socket "$sock" --json |
 		sed -n 's/.*"worker_list": *\[\([^]]*\)\].*/\1/p' |
+		grep -o '{[^{}]*"executor": *"cpu"[^{}]*}' |
 		grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$' | grep -v '^0$'
 }
 
