@@ -373,6 +373,7 @@ static struct {
 	 * prepared and waiting in Queued for capacity */
 	struct heap waiting[EX_N], queued[EX_N];
 	unsigned int exe_workers[EX_N];	/* the workers of each */
+	uint64_t exe_ended[EX_N], exe_failed[EX_N];	/* the jobs of each */
 	size_t *by_id;			/* open addressing: index + 1, 0 empty */
 	size_t by_id_cap;
 	size_t *tmo;
@@ -1430,6 +1431,8 @@ static void finish_job(size_t ji)
 	unadmit(&d.jobs[ji]);
 	d.jobs[ji].finished_ns = now_ns();
 	d.finished[d.jobs[ji].state]++;
+	d.exe_ended[d.jobs[ji].exe]++;
+	d.exe_failed[d.jobs[ji].exe] += d.jobs[ji].state == QRTX_JOB_FAILED;
 	hist_add(&d.turnaround, (double)(d.jobs[ji].finished_ns - d.jobs[ji].submitted_ns) / 1e9);
 	for (size_t i = 0; i < d.nwaiters;) {
 		struct waiter *w = &d.waiters[i];
@@ -2332,9 +2335,26 @@ static void write_metrics(bool via_ring)
 			qrtx_job_state_name((enum qrtx_job_state)s2), d.finished[s2]);
 	}
 	failed = d.finished[QRTX_JOB_FAILED];
-	fprintf(f, "# HELP qrtxd_executor_error_ratio Failed jobs over ended jobs.\n"
+	fprintf(f, "# HELP qrtxd_executor_error_ratio Failed jobs over ended jobs (all, and "
+		   "per executor).\n"
 		   "# TYPE qrtxd_executor_error_ratio gauge\nqrtxd_executor_error_ratio %g\n",
 		ended ? (double)failed / (double)ended : 0.0);
+	for (int e = 0; e < EX_N; e++)
+		fprintf(f, "qrtxd_executor_error_ratio{executor=\"%s\"} %g\n", exe_names[e],
+			d.exe_ended[e] ? (double)d.exe_failed[e] / (double)d.exe_ended[e] : 0.0);
+	fprintf(f, "# HELP qrtxd_workers Worker processes per executor, busy or idle.\n"
+		   "# TYPE qrtxd_workers gauge\n");
+	for (int e = 0; e < EX_N; e++) {
+		unsigned int busy = 0, idle = 0;
+
+		for (unsigned int i = 0; i < d.nworkers; i++) {
+			busy += d.workers[i].exe == e && d.workers[i].pid && d.workers[i].job >= 0;
+			idle += d.workers[i].exe == e && d.workers[i].pid && d.workers[i].job < 0;
+		}
+		fprintf(f, "qrtxd_workers{executor=\"%s\",state=\"busy\"} %u\n"
+			   "qrtxd_workers{executor=\"%s\",state=\"idle\"} %u\n", exe_names[e], busy,
+			exe_names[e], idle);
+	}
 	fprintf(f, "# HELP qrtxd_queue_depth Jobs waiting for a worker.\n"
 		   "# TYPE qrtxd_queue_depth gauge\nqrtxd_queue_depth %zu\n", queue_depth());
 	fprintf(f, "# HELP qrtxd_stage_seconds Time jobs spent in each state.\n"

@@ -1667,7 +1667,9 @@ int main(int argc, char **argv)
 		   strstr(m, "qrtxd_jobs_submitted_total ") &&
 		   strstr(m, "qrtxd_execution_seconds_bucket{le=\"+Inf\"}") &&
 		   strstr(m, "qrtxd_jobs_finished_total{state=\"Completed\"}") &&
-		   strstr(m, "qrtxd_queue_depth ") && strstr(m, "qrtxd_executor_error_ratio "),
+		   strstr(m, "qrtxd_queue_depth ") && strstr(m, "qrtxd_executor_error_ratio ") &&
+		   strstr(m, "qrtxd_executor_error_ratio{executor=\"cpu\"} ") &&
+		   strstr(m, "qrtxd_workers{executor=\"cuda\",state=\"idle\"} "),
 		   "metrics in Prometheus text format in <state dir>/qrtxd.prom");
 		free(m);
 	}
