@@ -549,6 +549,36 @@ static void test_cancel_and_kill(struct qrtx_client *c)
 	free(slow);
 }
 
+/* Submit QASM text src (opts may be NULL) and wait up to ms for the
+ * job's end: the job (NULL when the submission was refused, re saying
+ * why); its id in id. */
+static json_t *run_job(struct qrtx_client *c, const char *name, const char *src, json_t *opts,
+		       char id[64], int ms, struct qrtx_reply_error *re)
+{
+	json_t *job = NULL;
+	int to;
+
+	id[0] = 0;
+	if (!qrtx_client_submit(c, "qasm", name, src, opts, id, re))
+		qrtx_client_wait(c, id, ms, &job, &to, re);
+	return job;
+}
+
+/* Entries of directory path whose names start with '.' or not (dot). */
+static int count_entries(const char *path, bool dot)
+{
+	DIR *dd = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	while (dd && (e = readdir(dd)))
+		n += (e->d_name[0] == '.') == dot && strcmp(e->d_name, ".") &&
+		     strcmp(e->d_name, "..");
+	if (dd)
+		closedir(dd);
+	return n;
+}
+
 static void wait_executing(struct qrtx_client *c, const char *id)
 {
 	struct qrtx_reply_error re = { 0 };
@@ -607,12 +637,10 @@ static void test_executors(const char *qrtxd)
 	qrtx_client_connect(sock_path, &c, &re);
 	qrtx_client_submit(c, "qasm", "slow.qasm", slow, NULL, sid, &re);
 	wait_executing(c, sid);
-	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, cuda, gid, &re);
-	if (!r)
-		qrtx_client_wait(c, gid, 30000, &job, &to, &re);
+	job = run_job(c, "bell.qasm", bell, cuda, gid, 30000, &re);
 	qrtx_client_status(c, sid, &st, &re);
 	slow_runs = !strcmp(state_of(st), "Executing");
-	ok(!r && job && !strcmp(state_of(job), "Completed") && slow_runs,
+	ok(job && !strcmp(state_of(job), "Completed") && slow_runs,
 	   "an ideal@cuda job runs on the cuda worker while the only cpu worker is busy "
 	   "(%s; the cpu job %s)", job ? state_of(job) : re.message, state_of(st));
 	json_decref(job);
@@ -1009,7 +1037,7 @@ static void test_no_inodes(const char *qrtxd)
 	struct qrtx_client *c = NULL;
 	char small[300], path[400], id[64] = "";
 	json_t *job = NULL;
-	int to, r, nfill = 0, ndirs = 0;
+	int r, nfill = 0, ndirs = 0;
 
 	snprintf(small, sizeof(small), "%s/fewinodes", dir);
 	if (geteuid() != 0 || mkdir(small, 0700) ||
@@ -1037,26 +1065,14 @@ static void test_no_inodes(const char *qrtxd)
 	   strstr(re.message, "No space left") && !strstr(re.message, "input.job.json"),
 	   "no inode left: a submission whose directory cannot be made is refused with "
 	   "PersistError naming the directory (%s: %s)", re.category, re.message);
-	{
-		DIR *cd;
-		struct dirent *e;
-
-		snprintf(path, sizeof(path), "%s/circuit_fs", small);
-		cd = opendir(path);
-		while (cd && (e = readdir(cd)))
-			ndirs += e->d_name[0] != '.';
-		if (cd)
-			closedir(cd);
-	}
+	snprintf(path, sizeof(path), "%s/circuit_fs", small);
+	ndirs = count_entries(path, false);
 	for (int i = 0; i < nfill; i++) {
 		snprintf(path, sizeof(path), "%s/fill%d", small, i);
 		unlink(path);
 	}
-	id[0] = 0;
-	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
-	if (!r)
-		qrtx_client_wait(c, id, 30000, &job, &to, &re);
-	ok(ndirs == 0 && !r && job && !strcmp(state_of(job), "Completed"),
+	job = run_job(c, "bell.qasm", bell, NULL, id, 30000, &re);
+	ok(ndirs == 0 && job && !strcmp(state_of(job), "Completed"),
 	   "nothing of it stayed (%d job directories), and with inodes again the next job "
 	   "completes (%s)", ndirs, job ? state_of(job) : re.message);
 	json_decref(job);
@@ -1248,7 +1264,6 @@ static void test_record_fails(const char *faults)
 	char *slow = slow_source(), id[64];
 	const char *what[2] = { "still running", "short" };
 	json_t *job = NULL;
-	int to;
 
 	if (access(faults, X_OK)) {
 		skip("a run record that cannot be synced: PersistError",
@@ -1264,10 +1279,8 @@ static void test_record_fails(const char *faults)
 	for (int k = 0; k < 2; k++) {
 		const char *msg;
 
-		qrtx_client_submit(c, "qasm", k ? "bell.qasm" : "slow.qasm", k ? bell : slow,
-				   NULL, id, &re);
-		job = NULL;
-		qrtx_client_wait(c, id, 60000, &job, &to, &re);
+		job = run_job(c, k ? "bell.qasm" : "slow.qasm", k ? bell : slow, NULL, id, 60000,
+			      &re);
 		msg = json_string_value(json_object_get(json_object_get(job, "error"),
 							"message")) ?: "";
 		ok(job && !strcmp(state_of(job), "Failed") &&
@@ -1276,9 +1289,7 @@ static void test_record_fails(const char *faults)
 		   job ? state_of(job) : re.message, msg);
 		json_decref(job);
 	}
-	qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
-	job = NULL;
-	qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	job = run_job(c, "bell.qasm", bell, NULL, id, 30000, &re);
 	ok(job && !strcmp(state_of(job), "Completed"), "and the next job runs (%s)",
 	   job ? state_of(job) : re.message);
 	json_decref(job);
@@ -1305,7 +1316,7 @@ static void test_sync_fails(const char *faults)
 	struct qrtx_client *c;
 	char id[64] = "", path[700];
 	json_t *job = NULL;
-	int to, r, there = 0, stray = 0, ndirs = 0;
+	int r, there = 0, stray = 0, ndirs = 0;
 	const char *msg;
 
 	if (access(faults, X_OK)) {
@@ -1319,23 +1330,15 @@ static void test_sync_fails(const char *faults)
 	unsetenv("QRTX_FAULT_FSYNC_AT");
 	qrtx_client_connect(sock_path, &c, &re);
 	r = -1;
+	snprintf(path, sizeof(path), "%s/circuit_fs", dir);
 	for (int k = 0, before = 0; k < 200; k++) {
-		DIR *cd;
-		struct dirent *e;
-
 		/* the job directories after the submission, less before (its
 		 * directory is removed after the answer: a while to go) */
 		if (k == 1)
 			r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
 		else if (k)
 			usleep(10000);
-		ndirs = 0;
-		snprintf(path, sizeof(path), "%s/circuit_fs", dir);
-		cd = opendir(path);
-		while (cd && (e = readdir(cd)))
-			ndirs += e->d_name[0] != '.';
-		if (cd)
-			closedir(cd);
+		ndirs = count_entries(path, false);
 		if (!k)
 			before = ndirs;
 		ndirs -= before;
@@ -1346,10 +1349,7 @@ static void test_sync_fails(const char *faults)
 	   strstr(re.message, "input.job.json") && ndirs == 0,
 	   "input.job.json's sync fails: the submission is refused and nothing of it stays "
 	   "(%s: %s; %d job directories)", re.category, re.message, ndirs);
-	id[0] = 0;
-	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
-	if (!r)
-		qrtx_client_wait(c, id, 30000, &job, &to, &re);
+	job = run_job(c, "bell.qasm", bell, NULL, id, 30000, &re);
 	msg = json_string_value(json_object_get(json_object_get(job, "error"), "message")) ?: "";
 	/* The Failed end's meta.json is written after the state shows. */
 	snprintf(path, sizeof(path), "%s/circuit_fs/%s/meta.json", dir, id);
@@ -1362,30 +1362,16 @@ static void test_sync_fails(const char *faults)
 		snprintf(path, sizeof(path), "%s/circuit_fs/%s/%s", dir, id, arts[i]);
 		there += !access(path, F_OK);
 	}
-	{
-		DIR *dd;
-		struct dirent *e;
-
-		snprintf(path, sizeof(path), "%s/circuit_fs/%s", dir, id);
-		dd = opendir(path);
-		while (dd && (e = readdir(dd)))
-			stray += e->d_name[0] == '.' && strcmp(e->d_name, ".") &&
-				 strcmp(e->d_name, "..");
-		if (dd)
-			closedir(dd);
-	}
-	ok(!r && job && !strcmp(state_of(job), "Failed") && strstr(msg, "Input/output error") &&
+	snprintf(path, sizeof(path), "%s/circuit_fs/%s", dir, id);
+	stray = count_entries(path, true);
+	ok(job && !strcmp(state_of(job), "Failed") && strstr(msg, "Input/output error") &&
 	   !there && !stray,
 	   "a sync of the job's end fails: Failed with PersistError, no artifact renamed into "
 	   "place, no temporary file left (%s: %s; %d artifacts, %d temporary files)",
 	   job ? state_of(job) : re.message, msg, there, stray);
 	json_decref(job);
-	job = NULL;
-	id[0] = 0;
-	r = qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id, &re);
-	if (!r)
-		qrtx_client_wait(c, id, 30000, &job, &to, &re);
-	ok(!r && job && !strcmp(state_of(job), "Completed"), "and the next job completes (%s)",
+	job = run_job(c, "bell.qasm", bell, NULL, id, 30000, &re);
+	ok(job && !strcmp(state_of(job), "Completed"), "and the next job completes (%s)",
 	   job ? state_of(job) : re.message);
 	json_decref(job);
 	qrtx_client_close(c);
