@@ -190,7 +190,9 @@ struct waiter {
  * completion is looked at and the chain fails with the first error seen,
  * and a rename is issued only in a step after its file's sync succeeded.
  * CH_TMP: open a temporary file into a fixed slot, write, fsync, close.
- * CH_RENAME: rename it over the final name. CH_COMMIT: that, then open,
+ * CH_RENAME: rename the task's files over their final names, one after
+ * the other in one chain (a failed rename does not stop the next; each
+ * completion says). CH_COMMIT: rename one file, then open,
  * fsync and close the job's directory. CH_DSYNC: the directory's part
  * alone (after the renames of a step). CH_SUBMIT: make the job's
  * directory and a CH_TMP in it. CH_CFSYNC (no chain of its own): wait
@@ -204,11 +206,13 @@ enum chain_kind { CH_TMP, CH_RENAME, CH_COMMIT, CH_DSYNC, CH_SUBMIT, CH_CFSYNC, 
 		  CH_READ };
 
 /* The operations of the writing chains (CH_TMP to CH_SUBMIT). */
+#define PT_MAXFILES 4	/* files a task writes at once */
 enum pop { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE, P_RENAME, P_DOPEN, P_DFSYNC,
 	   P_DCLOSE };
 
 static const enum pop ops_tmp[] = { P_OPEN, P_WRITE, P_FSYNC, P_CLOSE };
-static const enum pop ops_rename[] = { P_RENAME };
+static const enum pop ops_rename[PT_MAXFILES] = { P_RENAME, P_RENAME, P_RENAME, P_RENAME };
+#define PATH_W (QRTX_JOB_ID_MAX + 64)	/* a path in a job directory */
 static const enum pop ops_commit[] = { P_RENAME, P_DOPEN, P_DFSYNC, P_DCLOSE };
 static const enum pop ops_dsync[] = { P_DOPEN, P_DFSYNC, P_DCLOSE };
 static const enum pop ops_submit[] = { P_MKDIR, P_OPEN, P_WRITE, P_FSYNC, P_CLOSE };
@@ -250,7 +254,6 @@ struct pfile {
  */
 enum ptask_kind { PT_SUBMIT, PT_END, PT_ARTS, PT_RM, PT_READ };
 
-#define PT_MAXFILES 4
 
 struct ptask {
 	bool used;
@@ -650,6 +653,27 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 	if (kind == CH_DSYNC) {
 		f->opk = ops_dsync;
 		f->ops = sizeof(ops_dsync) / sizeof(ops_dsync[0]);
+	} else if (kind == CH_RENAME) {
+		const struct ptask *t = &d.tasks[ti];
+
+		/* every file of the task: temporary and final names in paths */
+		f->paths = malloc(2 * PT_MAXFILES * PATH_W);
+		f->opk = ops_rename;
+		f->ops = f->paths ? t->nfiles : 0;
+		for (unsigned int i = 0; i < f->ops; i++) {
+			snprintf(f->paths + 2 * i * PATH_W, PATH_W, "%s/.%s.tmp", jdir, t->name[i]);
+			snprintf(f->paths + (2 * i + 1) * PATH_W, PATH_W, "%s/%s", jdir, t->name[i]);
+		}
+		if (!f->ops) {
+			/* no memory: a nop that fails the chain */
+			f->ops = f->nops = 1;
+			f->err = -ENOMEM;
+			f->err_op = 1;
+			sqe = sqe_get();
+			io_uring_prep_nop(sqe);
+			chain_sqe(sqe, pi, PT_MAXFILES, pers, false, false);
+			return;
+		}
 	} else {
 		snprintf(f->tmp, sizeof(f->tmp), "%s/.%s.tmp", jdir, name);
 		snprintf(f->final, sizeof(f->final), "%s/%s", jdir, name);
@@ -689,7 +713,13 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
 			io_uring_prep_close_direct(sqe, (unsigned int)fs);
 			break;
 		case P_RENAME:
-			io_uring_prep_renameat(sqe, d.cfs_fd, f->tmp, d.cfs_fd, f->final, 0);
+			if (f->paths)
+				io_uring_prep_renameat(sqe, d.cfs_fd, f->paths + 2 * i * PATH_W,
+						       d.cfs_fd, f->paths + (2 * i + 1) * PATH_W,
+						       0);
+			else
+				io_uring_prep_renameat(sqe, d.cfs_fd, f->tmp, d.cfs_fd, f->final,
+						       0);
 			break;
 		case P_DOPEN:
 			io_uring_prep_openat_direct(sqe, d.cfs_fd, f->jdir, O_RDONLY | O_DIRECTORY,
@@ -711,6 +741,8 @@ static void pfile_start(unsigned int pi, size_t ti, enum chain_kind kind, const 
  * or syncing that failed. */
 static const char *pfile_what(const struct pfile *f)
 {
+	if (f->err && f->kind == CH_RENAME && f->paths && f->err_op < f->nops)
+		return f->paths + (2 * f->err_op + 1) * PATH_W;
 	if (f->err && f->opk && f->err_op < f->nops) {
 		switch (f->opk[f->err_op]) {
 		case P_MKDIR:
@@ -898,12 +930,9 @@ static int ptask_step(const struct ptask *t, unsigned int step, enum chain_kind 
 	}
 	if (step == 1) {
 		/* every temporary file synced: renamed into place */
-		for (unsigned int i = 0; i < t->nfiles; i++) {
-			kind[i] = CH_RENAME;
-			name[i] = t->name[i];
-			text[i] = NULL;
-		}
-		return (int)t->nfiles;
+		kind[0] = CH_RENAME;
+		name[0] = text[0] = NULL;
+		return t->nfiles ? 1 : 0;
 	}
 	if (t->kind == PT_END) {
 		/* meta.json last, once the others are in place */
