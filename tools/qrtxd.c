@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <liburing.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1131,6 +1132,7 @@ static void ptask_pfile_done(size_t ti, int err, const char *what)
 
 struct wctx {
 	int sock;
+	bool quick;			/* too short a run to report its start */
 	const char *job_id;
 	json_t *artifacts;		/* name: text, handed to the daemon */
 	json_t *moves;			/* not reported yet: [{state, substate, t_ns}] */
@@ -1147,7 +1149,8 @@ static void worker_report(void *arg, const struct qrtx_jobstate *js)
 	if (js->state == QRTX_JOB_EXECUTING && js->sub != QRTX_EXEC_NONE)
 		json_object_set_new(mv, "substate", json_string(qrtx_exec_substate_name(js->sub)));
 	json_array_append_new(w->moves, mv);
-	if (now - w->start_ns >= REPORT_AFTER_NS || js->sub == QRTX_EXEC_QUANTUM_RUNNING) {
+	if (now - w->start_ns >= REPORT_AFTER_NS ||
+	    (js->sub == QRTX_EXEC_QUANTUM_RUNNING && !w->quick)) {
 		json_t *m = json_pack("{s:s, s:O}", "job_id", w->job_id, "moves", w->moves);
 
 		qrtx_proto_send(w->sock, m);
@@ -1168,6 +1171,27 @@ static int worker_persist(void *arg, const char *name, const char *data, size_t 
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * Whether job's quantum part is over before anyone could look: its
+ * amplitude updates (operations x 2^qubits, for every PUB, and every
+ * shot when shots are simulated one by one) under 2^20, about a
+ * millisecond. Its start is then not reported at once (a message each
+ * way for every small job); a longer run's is, so that it is seen
+ * running.
+ */
+static bool quick_job(const struct qrtx_job_spec *job)
+{
+	double cost = (double)job->circuit->nops * ldexp(1.0, (int)job->circuit->nqubits);
+	uint64_t shots = job->shots;
+
+	for (uint32_t i = 0; i < job->npubs; i++)
+		shots = job->pubs[i].shots > shots ? job->pubs[i].shots : shots;
+	cost *= job->npubs ? job->npubs : 1;
+	if (qrtx_circuit_measurements_terminal(job->circuit) != 1)
+		cost *= (double)(shots ? shots : 1);
+	return cost < 1048576.0;
 }
 
 /* Rebuild the job from its input.job.json (the daemon sends its text)
@@ -1205,6 +1229,7 @@ static int worker_run(struct wctx *w, const char *input, enum qrtx_run_part part
 		ret = qrtx_job_from_source(file ? file : w->job_id, text, strlen(text),
 					   !strcmp(kind, "json"), &jo, &job, err);
 	if (!ret) {
+		w->quick = quick_job(job);
 		ro.state_dir = d.state_opt;
 		ro.job_id = w->job_id;
 		ro.on_state = worker_report;
@@ -1226,7 +1251,7 @@ static void __attribute__((noreturn)) worker_main(int sock)
 	for (;;) {
 		struct qrtx_error err = { 0 };
 		char ebuf[256], msg[1024];
-		struct wctx w = { sock, NULL, NULL, NULL, 0 };
+		struct wctx w = { .sock = sock };
 		const char *part;
 		json_t *req, *done;
 		int ret = qrtx_proto_recv(sock, &req, ebuf, sizeof(ebuf));
