@@ -43,6 +43,56 @@ int qrtx_proto_encode(const json_t *o, unsigned char **buf, size_t *len)
 	return 0;
 }
 
+int qrtx_proto_encode_tail(const json_t *o, const void *tail, size_t taillen,
+			   unsigned char **buf, size_t *len)
+{
+	unsigned char *b;
+	size_t n;
+	int ret = qrtx_proto_encode(o, &b, &n);
+
+	if (ret || !taillen)
+		goto out;
+	if (n - 4 + taillen > QRTX_PROTO_MAX_FRAME) {
+		free(b);
+		return -EMSGSIZE;
+	}
+	{
+		unsigned char *nb = realloc(b, n + taillen);
+
+		if (!nb) {
+			free(b);
+			return -ENOMEM;
+		}
+		b = nb;
+	}
+	memcpy(b + n, tail, taillen);
+	n += taillen;
+	b[0] = (unsigned char)((n - 4) >> 24);
+	b[1] = (unsigned char)((n - 4) >> 16);
+	b[2] = (unsigned char)((n - 4) >> 8);
+	b[3] = (unsigned char)(n - 4);
+out:
+	*buf = ret ? NULL : b;
+	*len = ret ? 0 : n;
+	return ret;
+}
+
+json_t *qrtx_proto_parse_head(const unsigned char *payload, size_t len, size_t *used,
+			      char *errbuf, size_t errlen)
+{
+	json_error_t je;
+	json_t *o = json_loadb((const char *)payload, len,
+			       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &je);
+
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		snprintf(errbuf, errlen, "not a JSON object at the start of the frame");
+		return NULL;
+	}
+	*used = (size_t)je.position;
+	return o;
+}
+
 int qrtx_proto_frame(const unsigned char *buf, size_t len, size_t *need)
 {
 	uint32_t n;
@@ -157,6 +207,54 @@ int qrtx_proto_send(int fd, const json_t *o)
 	ret = write_all(fd, b, n);
 	free(b);
 	return ret;
+}
+
+int qrtx_proto_send_tail(int fd, const json_t *o, const void *tail, size_t taillen)
+{
+	unsigned char *b;
+	size_t n;
+	int ret = qrtx_proto_encode_tail(o, tail, taillen, &b, &n);
+
+	if (ret)
+		return ret;
+	ret = write_all(fd, b, n);
+	free(b);
+	return ret;
+}
+
+int qrtx_proto_recv_tail(int fd, json_t **out, unsigned char **payload, size_t *len,
+			 size_t *used, char *errbuf, size_t errlen)
+{
+	unsigned char hdr[4], *p;
+	size_t need;
+	int ret;
+
+	*out = NULL;
+	*payload = NULL;
+	ret = read_all(fd, hdr, 4);
+	if (ret)
+		return ret;
+	ret = qrtx_proto_frame(hdr, 4, &need);
+	if (ret < 0) {
+		snprintf(errbuf, errlen, "frame length out of range");
+		return ret;
+	}
+	p = malloc(need - 4);
+	if (!p)
+		return -ENOMEM;
+	ret = read_all(fd, p, need - 4);
+	if (!ret) {
+		*out = qrtx_proto_parse_head(p, need - 4, used, errbuf, errlen);
+		if (!*out)
+			ret = -EBADMSG;
+	}
+	if (ret) {
+		free(p);
+		return ret;
+	}
+	*payload = p;
+	*len = need - 4;
+	return 0;
 }
 
 int qrtx_proto_recv(int fd, json_t **out, char *errbuf, size_t errlen)

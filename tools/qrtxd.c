@@ -451,11 +451,13 @@ static void free_outbufs(struct outbuf *b)
 }
 
 /* msg (consumed) encoded at the end of q: 0, or -ENOMEM. */
-static int sendq_push(struct sendq *q, json_t *msg)
+/* Queue msg (taken), with tail[0..taillen) after its JSON in the frame
+ * (workers' frames only). */
+static int sendq_push_tail(struct sendq *q, json_t *msg, const void *tail, size_t taillen)
 {
 	struct outbuf *b = calloc(1, sizeof(*b));
 
-	if (!b || !msg || qrtx_proto_encode(msg, &b->data, &b->len)) {
+	if (!b || !msg || qrtx_proto_encode_tail(msg, tail, taillen, &b->data, &b->len)) {
 		free(b);
 		json_decref(msg);
 		return -ENOMEM;
@@ -467,6 +469,11 @@ static int sendq_push(struct sendq *q, json_t *msg)
 		q->head = b;
 	q->tail = b;
 	return 0;
+}
+
+static int sendq_push(struct sendq *q, json_t *msg)
+{
+	return sendq_push_tail(q, msg, NULL, 0);
 }
 
 /* The unsent bytes of q's first frame on the ring for fd, unless a send
@@ -1134,7 +1141,11 @@ struct wctx {
 	int sock;
 	bool quick;			/* too short a run to report its start */
 	const char *job_id;
-	json_t *artifacts;		/* name: text, handed to the daemon */
+	/* the artifacts handed to the daemon: name: length, in order, and
+	 * their texts one after the other (the tail of the final report) */
+	json_t *artifacts;
+	char *raw;
+	size_t rawlen, rawcap;
 	json_t *moves;			/* not reported yet: [{state, substate, t_ns}] */
 	uint64_t start_ns;
 };
@@ -1165,12 +1176,29 @@ static int worker_persist(void *arg, const char *name, const char *data, size_t 
 {
 	struct wctx *w = arg;
 
-	if (json_object_set_new(w->artifacts, name, json_stringn(data, len))) {
-		qrtx_error_set(err, QRTX_ERR_PERSIST, -ENOMEM, name, 0, 0,
-			       "cannot keep the artifact for the daemon");
-		return -ENOMEM;
+	if (w->rawlen + len > w->rawcap) {
+		size_t cap = w->rawcap ? 2 * w->rawcap : 8192;
+		char *n;
+
+		while (cap < w->rawlen + len)
+			cap *= 2;
+		n = realloc(w->raw, cap);
+		if (!n)
+			goto nomem;
+		w->raw = n;
+		w->rawcap = cap;
 	}
+	/* (a name given twice would break the order: the pipeline does not) */
+	if (json_object_get(w->artifacts, name) ||
+	    json_object_set_new(w->artifacts, name, json_integer((json_int_t)len)))
+		goto nomem;
+	memcpy(w->raw + w->rawlen, data, len);
+	w->rawlen += len;
 	return 0;
+nomem:
+	qrtx_error_set(err, QRTX_ERR_PERSIST, -ENOMEM, name, 0, 0,
+		       "cannot keep the artifact for the daemon");
+	return -ENOMEM;
 }
 
 /*
@@ -1196,8 +1224,8 @@ static bool quick_job(const struct qrtx_job_spec *job)
 
 /* Rebuild the job from its input.job.json (the daemon sends its text)
  * and run it; the artifacts are left in w->artifacts. */
-static int worker_run(struct wctx *w, const char *input, enum qrtx_run_part part,
-		      struct qrtx_error *err)
+static int worker_run(struct wctx *w, const char *input, size_t inlen,
+		      enum qrtx_run_part part, struct qrtx_error *err)
 {
 	struct qrtx_run_opts ro = { 0 };
 	struct qrtx_run_result res;
@@ -1208,10 +1236,10 @@ static int worker_run(struct wctx *w, const char *input, enum qrtx_run_part part
 	const char *text, *kind, *file;
 	int ret;
 
-	in = input ? json_loads(input, 0, &je) : NULL;
+	in = inlen ? json_loadb(input, inlen, 0, &je) : NULL;
 	if (!in) {
 		qrtx_error_set(err, QRTX_ERR_PERSIST, -EIO, "input.job.json", 0, 0,
-			       "cannot parse: %s", input ? je.text : "no input");
+			       "cannot parse: %s", inlen ? je.text : "no input");
 		return -EIO;
 	}
 	src = json_object_get(in, "source");
@@ -1254,7 +1282,10 @@ static void __attribute__((noreturn)) worker_main(int sock)
 		struct wctx w = { .sock = sock };
 		const char *part;
 		json_t *req, *done;
-		int ret = qrtx_proto_recv(sock, &req, ebuf, sizeof(ebuf));
+		unsigned char *payload;
+		size_t plen, used;
+		int ret = qrtx_proto_recv_tail(sock, &req, &payload, &plen, &used, ebuf,
+					       sizeof(ebuf));
 
 		if (ret)
 			_exit(ret == -ECONNRESET ? 0 : 1);
@@ -1267,7 +1298,8 @@ static void __attribute__((noreturn)) worker_main(int sock)
 			_exit(1);
 		}
 		part = json_string_value(json_object_get(req, "part"));
-		ret = worker_run(&w, json_string_value(json_object_get(req, "input")),
+		/* input.job.json's text is the tail of the request */
+		ret = worker_run(&w, (const char *)payload + used, plen - used,
 				 !part ? QRTX_RUN_WHOLE : !strcmp(part, "prepare") ?
 				 QRTX_RUN_PREPARE : QRTX_RUN_EXECUTE, &err);
 		/* The pipeline freed the state and released the reservation
@@ -1284,9 +1316,11 @@ static void __attribute__((noreturn)) worker_main(int sock)
 						      qrtx_error_category_name(err.category),
 						      "message", msg));
 		}
-		qrtx_proto_send(sock, done);
+		qrtx_proto_send_tail(sock, done, w.raw, w.rawlen);
 		json_decref(done);
 		json_decref(req);
+		free(payload);
+		free(w.raw);
 	}
 }
 
@@ -1857,13 +1891,13 @@ static void send_run(unsigned int wi)
 {
 	struct worker *w = &d.workers[wi];
 	struct job *j = &d.jobs[w->job];
-	json_t *m = json_pack("{s:s, s:s, s:s}", "op", "run", "job_id", j->id, "input",
-			      j->input ? j->input : "");
+	json_t *m = json_pack("{s:s, s:s}", "op", "run", "job_id", j->id);
 
 	if (m && w->part != QRTX_RUN_WHOLE)
 		json_object_set_new(m, "part", json_string(w->part == QRTX_RUN_PREPARE ?
 							   "prepare" : "execute"));
-	if (sendq_push(&w->q, m)) {
+	/* input.job.json's text as the tail of the frame, not a string in it */
+	if (sendq_push_tail(&w->q, m, j->input, j->input ? strlen(j->input) : 0)) {
 		kill_worker(wi);
 		return;
 	}
@@ -3162,6 +3196,41 @@ static void worker_message(unsigned int wi, json_t *m)
 	}
 }
 
+/* A worker's frame: its report, with the texts of "artifacts" (name:
+ * length) taken from the frame's tail into strings. NULL with why in
+ * errbuf when the frame is not such a report. */
+static json_t *worker_frame(const unsigned char *p, size_t len, char *errbuf, size_t errlen)
+{
+	size_t used, at;
+	json_t *m = qrtx_proto_parse_head(p, len, &used, errbuf, errlen), *a;
+	void *it;
+
+	if (!m)
+		return NULL;
+	at = used;
+	a = json_object_get(m, "artifacts");
+	for (it = json_object_iter(a); it; it = json_object_iter_next(a, it)) {
+		json_t *v = json_object_iter_value(it);
+		json_int_t n = json_integer_value(v);
+
+		if (!json_is_integer(v) || n < 0 || (size_t)n > len - at) {
+			snprintf(errbuf, errlen, "artifact %s runs past the frame",
+				 json_object_iter_key(it));
+			json_decref(m);
+			return NULL;
+		}
+		json_object_iter_set_new(a, it,
+					 json_stringn_nocheck((const char *)p + at, (size_t)n));
+		at += (size_t)n;
+	}
+	if (at != len) {
+		snprintf(errbuf, errlen, "%zu bytes after the report", len - at);
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
+
 static void on_worker_recv(unsigned int wi, int res)
 {
 	struct worker *w = &d.workers[wi];
@@ -3191,11 +3260,15 @@ static void on_worker_recv(unsigned int wi, int res)
 
 		if (st <= 0)
 			break;
-		m = qrtx_proto_parse(w->in + off + 4, need - 4, ebuf, sizeof(ebuf));
+		m = worker_frame(w->in + off + 4, need - 4, ebuf, sizeof(ebuf));
 		off += need;
 		if (m) {
 			worker_message(wi, m);
 			json_decref(m);
+		} else {
+			logmsg("worker %d: a bad frame (%s): retired", (int)w->pid, ebuf);
+			kill_worker(wi);
+			break;
 		}
 	}
 	memmove(w->in, w->in + off, w->inlen - off);

@@ -50,4 +50,20 @@ json_t *qrtx_proto_parse(const unsigned char *payload, size_t len, char *errbuf,
 int qrtx_proto_send(int fd, const json_t *o);
 int qrtx_proto_recv(int fd, json_t **out, char *errbuf, size_t errlen);
 
+/*
+ * Frames of qrtxd and its own workers only (not the client protocol):
+ * o's JSON text followed by tail[0..taillen) as it is, for texts that
+ * would otherwise be escaped into JSON strings and back. parse_head
+ * parses the object at the start of a payload and says in *used how many
+ * bytes it took (the tail follows); no nesting check (trusted peers).
+ * recv_tail also hands over the payload (malloc'd, *len bytes).
+ */
+int qrtx_proto_encode_tail(const json_t *o, const void *tail, size_t taillen,
+			   unsigned char **buf, size_t *len);
+json_t *qrtx_proto_parse_head(const unsigned char *payload, size_t len, size_t *used,
+			      char *errbuf, size_t errlen);
+int qrtx_proto_send_tail(int fd, const json_t *o, const void *tail, size_t taillen);
+int qrtx_proto_recv_tail(int fd, json_t **out, unsigned char **payload, size_t *len,
+			 size_t *used, char *errbuf, size_t errlen);
+
 #endif
