@@ -140,6 +140,8 @@ struct job {
 	uint64_t need_qubits, need_bytes;
 	uint64_t need_gpu_bytes;	/* ideal@cuda: its state, in GPU pool 0 */
 	unsigned char exe;		/* the executor whose workers run it */
+	bool quick;			/* a run of about a millisecond or less */
+	bool ahead;			/* sent to a busy worker, to run next */
 	bool prepared;			/* validated and compiled: waits in Queued */
 	bool admitted;			/* capacity counted for it by the daemon */
 	bool pend;			/* in d.pend_* (kernel: not reserved yet) */
@@ -299,11 +301,18 @@ struct worker {
 	size_t inlen, incap;
 	unsigned char rbuf[4096];
 	/* Its job's run record is not durable yet: its end, if it comes
-	 * before, is held until the record is. */
+	 * before, is held until the record is, and what the worker sends
+	 * after it waits behind it. */
 	bool recording;
-	json_t *held;			/* that end (the worker's final report) */
+	json_t *held;			/* those messages, in order (an array) */
 	uint64_t batch;			/* the run records' batch holding it */
 	enum qrtx_run_part part;	/* of its job it runs */
+	/* A quick job sent ahead while it runs one, to run next (the worker
+	 * reads it when it is done: no wait for the daemon in between). */
+	long next;			/* -1: none */
+	enum qrtx_run_part next_part;
+	bool next_recording;
+	uint64_t next_batch;
 	unsigned char exe;		/* the executor it works for */
 	/* What the daemon sends it, through the ring; what a replaced
 	 * worker's send still in flight reads waits in limbo. */
@@ -335,6 +344,7 @@ static struct {
 	unsigned int fault_alog_fails;	/* and run-record syncs */
 	unsigned long fault_fsync_at[4];	/* and these file syncs (1-based) */
 	unsigned long nfsyncs;		/* file syncs completed so far */
+	bool fault_all_quick;		/* every job counts as quick */
 	/* persistence */
 	int cfs_fd;			/* circuit_fs/, for the ring's *at calls */
 	struct pfile pf[NPFILES];
@@ -1362,7 +1372,9 @@ static void kill_worker(unsigned int i)
  * record's sync holds the worker. */
 static void stop_worker_of(const struct job *j)
 {
-	if (j->worker < 0 || d.workers[j->worker].held)
+	/* (a job sent ahead has not begun: it is ended, and its worker runs
+	 * it, quickly, and drops its report) */
+	if (j->worker < 0 || j->ahead || d.workers[j->worker].held)
 		return;
 	kill_worker((unsigned int)j->worker);
 }
@@ -1410,6 +1422,7 @@ static int spawn_worker(unsigned int i)
 	}
 	w->gen++;
 	w->job = -1;
+	w->next = -1;
 	w->killed = w->zombie = false;
 	w->kill_tries = 0;
 	w->inlen = 0;
@@ -1887,14 +1900,14 @@ static void on_wsend(unsigned int wi, uint32_t gen, int res)
 
 /* Send worker wi its job's part; a worker that cannot be told is
  * killed, and its exit ends the job. */
-static void send_run(unsigned int wi)
+static void send_run(unsigned int wi, size_t ji, enum qrtx_run_part part)
 {
 	struct worker *w = &d.workers[wi];
-	struct job *j = &d.jobs[w->job];
+	struct job *j = &d.jobs[ji];
 	json_t *m = json_pack("{s:s, s:s}", "op", "run", "job_id", j->id);
 
-	if (m && w->part != QRTX_RUN_WHOLE)
-		json_object_set_new(m, "part", json_string(w->part == QRTX_RUN_PREPARE ?
+	if (m && part != QRTX_RUN_WHOLE)
+		json_object_set_new(m, "part", json_string(part == QRTX_RUN_PREPARE ?
 							   "prepare" : "execute"));
 	/* input.job.json's text as the tail of the frame, not a string in it */
 	if (sendq_push_tail(&w->q, m, j->input, j->input ? strlen(j->input) : 0)) {
@@ -1902,13 +1915,15 @@ static void send_run(unsigned int wi)
 		return;
 	}
 	sendq_arm(&w->q, w->sock, ud(UD_WSEND, wi, w->gen));
-	if (w->part != QRTX_RUN_PREPARE) {
+	if (part != QRTX_RUN_PREPARE && !j->ahead) {
+		/* (a job sent ahead keeps it until it starts: it may go back) */
 		free(j->input);
 		j->input = NULL;
 	}
 }
 
 static void worker_message(unsigned int wi, json_t *m);
+static void promote(unsigned int wi);
 
 /* The run records of a batch are durable (or not): the ends their runs
  * held are taken now. */
@@ -1935,32 +1950,48 @@ static void on_alog(unsigned int op, int res)
 	}
 	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
 		struct worker *w = &d.workers[wi];
-		json_t *held = w->held;
+		json_t *q, *m;
 		struct job *j;
+		size_t k;
 
+		if (w->next >= 0 && w->next_recording && w->next_batch == batch) {
+			/* the job sent ahead: it has not started, or runs */
+			j = &d.jobs[w->next];
+			w->next_recording = false;
+			if (d.alog_err && !ended(j)) {
+				set_error(j, "PersistError", "cannot record the start of the run: %s",
+					  strerror(-d.alog_err));
+				end_job((size_t)w->next, QRTX_JOB_FAILED, NULL, NULL);
+			}
+		}
 		if (!w->recording || w->batch != batch)
 			continue;
 		w->recording = false;
+		q = w->held;
 		w->held = NULL;
 		j = &d.jobs[w->job];
-		if (ended(j) || (d.alog_err && held)) {
-			/* Its run is over (the end held is dropped): the
-			 * worker is free, unless it was killed. */
-			if (held && w->pid && !w->killed) {
-				w->job = -1;
-				j->worker = -1;
-			}
-		} else if (d.alog_err) {
-			kill_worker(wi);	/* still running */
-		} else if (held) {
-			worker_message(wi, held);
-		}
+		k = 0;
 		if (d.alog_err && !ended(j)) {
 			set_error(j, "PersistError", "cannot record the start of the run: %s",
 				  strerror(-d.alog_err));
+			if (q) {
+				/* its run is over: its end (held first) is dropped */
+				w->job = -1;
+				j->worker = -1;
+				promote(wi);
+				k = 1;
+			} else {
+				kill_worker(wi);	/* still running */
+			}
 			end_job((size_t)(j - d.jobs), QRTX_JOB_FAILED, NULL, NULL);
 		}
-		json_decref(held);
+		/* what was held, in order (it may be held again behind the
+		 * end of a job sent ahead whose record is not durable yet) */
+		for (; q && k < json_array_size(q); k++) {
+			m = json_array_get(q, k);
+			worker_message(wi, m);
+		}
+		json_decref(q);
 	}
 	alog_flush();
 	schedule();
@@ -1996,6 +2027,10 @@ static void job_needs(struct job *j, const struct qrtx_job_spec *spec)
 	j->need_bytes = bytes;
 	j->need_gpu_bytes = 0;
 	j->exe = !strcmp(spec->backend, "ideal@cuda") ? EX_CUDA : EX_CPU;
+	j->quick = quick_job(spec);
+#ifdef QRTX_FAULTS
+	j->quick |= d.fault_all_quick;
+#endif
 	if (j->exe == EX_CUDA && !(emu && !strcmp(emu, "1"))) {
 		j->need_bytes = 0;
 		j->need_gpu_bytes = bytes;
@@ -2087,7 +2122,7 @@ static void dispatch(unsigned int wi, size_t ji, enum qrtx_run_part part)
 	 * worker reports fails from there (Pending and Queued cannot fail). */
 	set_state(ji, part == QRTX_RUN_EXECUTE ? QRTX_JOB_ALLOCATING : QRTX_JOB_VALIDATING);
 	if (part == QRTX_RUN_PREPARE) {
-		send_run(wi);
+		send_run(wi, ji, part);
 		return;
 	}
 	if (alog_add(j->id)) {
@@ -2102,7 +2137,58 @@ static void dispatch(unsigned int wi, size_t ji, enum qrtx_run_part part)
 	 * end waits for it (a restart counts only durable records). */
 	w->recording = true;
 	w->batch = d.alog_batch + 1;
-	send_run(wi);
+	send_run(wi, ji, part);
+}
+
+/*
+ * Send quick job ji (admitted) to busy worker wi, to run once its job is
+ * done: the worker reads it then, without waiting for the daemon. It
+ * shows its state when it becomes the worker's job (promote()); until
+ * then it has not started, and a cancel or a timeout only ends it (the
+ * worker runs it, quickly, and its report is dropped).
+ */
+static void dispatch_ahead(unsigned int wi, size_t ji, enum qrtx_run_part part)
+{
+	struct worker *w = &d.workers[wi];
+	struct job *j = &d.jobs[ji];
+
+	if (alog_add(j->id)) {
+		set_error(j, "PersistError", "no memory to record the run");
+		end_job(ji, QRTX_JOB_FAILED, NULL, NULL);
+		return;
+	}
+	j->attempts++;
+	j->worker = (int)wi;
+	j->ahead = true;
+	w->next = (long)ji;
+	w->next_part = part;
+	w->next_recording = true;
+	w->next_batch = d.alog_batch + 1;
+	send_run(wi, ji, part);
+}
+
+/* Worker wi's job is done: the job sent ahead, if any, is its job now. */
+static void promote(unsigned int wi)
+{
+	struct worker *w = &d.workers[wi];
+	struct job *j;
+
+	if (w->next < 0)
+		return;
+	j = &d.jobs[w->next];
+	w->job = w->next;
+	w->part = w->next_part;
+	w->recording = w->next_recording;
+	w->batch = w->next_batch;
+	w->next = -1;
+	j->ahead = false;
+	if (w->part != QRTX_RUN_PREPARE) {
+		free(j->input);
+		j->input = NULL;
+	}
+	if (!ended(j))
+		set_state((size_t)w->job, w->part == QRTX_RUN_EXECUTE ? QRTX_JOB_ALLOCATING :
+				     QRTX_JOB_VALIDATING);
 }
 
 /* --- indexes ----------------------------------------------------------- */
@@ -2267,6 +2353,35 @@ static void schedule(void)
 			heap_pop(&d.waiting[w->exe]);
 			dispatch(wi, (size_t)p, QRTX_RUN_PREPARE);
 		}
+	}
+	/* Every worker of an executor busy: its next job in rank order, if
+	 * quick and admitted, goes ahead to a worker running a quick job and
+	 * without one yet, so that the worker does not wait for the daemon
+	 * between the two. */
+	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
+		struct worker *w = &d.workers[wi];
+		bool idle = false;
+		long p, q, best;
+
+		/* (only behind a quick job: a job sent ahead waits for it, and a
+		 * job of higher rank submitted meanwhile waits behind it) */
+		if (!w->pid || w->job < 0 || w->killed || w->next >= 0 ||
+		    w->part == QRTX_RUN_PREPARE || !d.jobs[w->job].quick)
+			continue;
+		for (unsigned int i = 0; i < d.nworkers && !idle; i++)
+			idle = d.workers[i].exe == w->exe && d.workers[i].pid &&
+			       !d.workers[i].killed && d.workers[i].job < 0;
+		if (idle)
+			continue;
+		p = heap_best(&d.waiting[w->exe], false);
+		q = heap_best(&d.queued[w->exe], true);
+		if (p < 0 && q < 0)
+			continue;
+		best = q >= 0 && (p < 0 || job_before((size_t)q, (size_t)p)) ? q : p;
+		if (!d.jobs[best].quick || admit((size_t)best) != 1)
+			continue;
+		heap_pop(best == q ? &d.queued[w->exe] : &d.waiting[w->exe]);
+		dispatch_ahead(wi, (size_t)best, best == q ? QRTX_RUN_EXECUTE : QRTX_RUN_WHOLE);
 	}
 	alog_flush();
 }
@@ -2774,6 +2889,9 @@ static json_t *handle(uint32_t ci, json_t *req)
 				if (w->pid && w->job >= 0)
 					json_object_set_new(e, "job_id",
 							    json_string(d.jobs[w->job].id));
+				if (w->pid && w->next >= 0)
+					json_object_set_new(e, "next_job_id",
+							    json_string(d.jobs[w->next].id));
 				json_array_append_new(wl, e);
 			}
 			json_object_set_new(s, "worker_list", wl);
@@ -3130,14 +3248,18 @@ static void worker_message(unsigned int wi, json_t *m)
 	json_t *arts, *mv;
 	size_t k;
 
-	if (ji < 0 || !jid || strcmp(jid, d.jobs[ji].id))
-		return;
-	if (w->recording && json_is_true(json_object_get(m, "done"))) {
-		/* taken once the run's record is durable */
-		json_decref(w->held);
-		w->held = json_incref(m);
+	if (w->held || (w->recording && ji >= 0 && jid && !strcmp(jid, d.jobs[ji].id) &&
+			json_is_true(json_object_get(m, "done")))) {
+		/* the end is taken once the run's record is durable, and
+		 * what follows it waits behind it */
+		if (!w->held)
+			w->held = json_array();
+		if (w->held)
+			json_array_append(w->held, m);
 		return;
 	}
+	if (ji < 0 || !jid || strcmp(jid, d.jobs[ji].id))
+		return;
 	j = &d.jobs[ji];
 	json_array_foreach(json_object_get(m, "moves"), k, mv)
 		apply_move(j, json_string_value(json_object_get(mv, "state")),
@@ -3154,7 +3276,9 @@ static void worker_message(unsigned int wi, json_t *m)
 		    json_integer_value(json_object_get(held, "host_bytes"))) {
 			logmsg("worker %d reports capacity still held after job %s: retired",
 			       (int)w->pid, j->id);
-			kill_worker(wi);
+			kill_worker(wi);	/* (its job sent ahead goes back) */
+		} else {
+			promote(wi);
 		}
 		if (ended(j))
 			return;	/* cancelled or timed out meanwhile */
@@ -3288,15 +3412,27 @@ static void on_worker_exit(unsigned int wi)
 	int status = 0;
 
 	waitpid(w->pid, &status, 0);
+	if (w->next >= 0) {
+		/* Sent ahead, not begun as far as the daemon knows: it waits
+		 * for another worker (its record counts as one attempt). */
+		struct job *jn = &d.jobs[w->next];
+
+		jn->worker = -1;
+		jn->ahead = false;
+		if (!ended(jn))
+			heap_push(jn->prepared ? &d.queued[jn->exe] : &d.waiting[jn->exe],
+				  (size_t)w->next);
+		w->next = -1;
+	}
 	w->recording = false;
 	if (w->held) {
-		json_t *held = w->held;
+		json_t *q = w->held;
 
 		/* It ended its run before it died: that end stands. */
 		w->held = NULL;
-		if (w->job >= 0 && !ended(&d.jobs[w->job]))
-			worker_message(wi, held);
-		json_decref(held);
+		for (size_t k = 0; k < json_array_size(q) && w->job >= 0; k++)
+			worker_message(wi, json_array_get(q, k));
+		json_decref(q);
 	}
 	if (w->job >= 0) {
 		struct job *j = &d.jobs[w->job];
@@ -3924,6 +4060,7 @@ int main(int argc, char **argv)
 		d.fault_kill_fails = (unsigned int)atoi(getenv("QRTX_FAULT_KILL_FAILS"));
 	if (getenv("QRTX_FAULT_ALOG_FAILS"))
 		d.fault_alog_fails = (unsigned int)atoi(getenv("QRTX_FAULT_ALOG_FAILS"));
+	d.fault_all_quick = getenv("QRTX_FAULT_ALL_QUICK") != NULL;
 	if (getenv("QRTX_FAULT_FSYNC_AT")) {
 		const char *p = getenv("QRTX_FAULT_FSYNC_AT");
 

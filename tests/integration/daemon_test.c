@@ -669,8 +669,9 @@ static void test_executors(const char *qrtxd)
 	job = NULL;
 	qrtx_client_wait(c, cid, 30000, &job, &to, &re);
 	ok(job && !strcmp(state_of(job), "Completed"),
-	   "once the cpu worker is free again, the ideal@cpu job runs (%s)",
-	   job ? state_of(job) : re.message);
+	   "once the cpu worker is free again, the ideal@cpu job runs (%s%s%s)",
+	   job ? state_of(job) : re.message, job ? " " : "",
+	   json_string_value(json_object_get(json_object_get(job, "error"), "message")) ?: "");
 	json_decref(job);
 	job = NULL;
 	qrtx_client_close(c);
@@ -1377,6 +1378,95 @@ static void test_sync_fails(const char *faults)
 	qrtx_client_close(c);
 }
 
+/* The next_job_id of the worker running job id, in root's stats. */
+static bool ahead_of(struct qrtx_client *c, const char *id, const char *next, pid_t *pid)
+{
+	struct qrtx_reply_error re = { 0 };
+	json_t *st = NULL, *w;
+	bool found = false;
+	size_t i;
+
+	qrtx_client_stats(c, &st, &re);
+	json_array_foreach(json_object_get(st, "worker_list"), i, w) {
+		const char *j = json_string_value(json_object_get(w, "job_id"));
+		const char *n = json_string_value(json_object_get(w, "next_job_id"));
+
+		if (j && !strcmp(j, id) && n && !strcmp(n, next)) {
+			found = true;
+			*pid = (pid_t)json_integer_value(json_object_get(w, "pid"));
+		}
+	}
+	json_decref(st);
+	return found;
+}
+
+/*
+ * Jobs sent ahead to a busy worker (test build: QRTX_FAULT_ALL_QUICK
+ * makes every job count as quick, so one goes ahead of a long one): a
+ * cancel ends it at once without touching the running job; when the
+ * worker dies, the job ahead of it goes back and runs on a fresh worker.
+ */
+static void test_ahead(const char *faults)
+{
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	char *slow = slow_source(), sid[64], bid[64];
+	json_t *job = NULL, *st = NULL;
+	pid_t victim = 0;
+	bool ahead = false;
+	int to;
+
+	if (access(faults, X_OK)) {
+		skip("jobs sent ahead to a busy worker", "no fault-injection daemon built");
+		free(slow);
+		return;
+	}
+	stop_daemon();
+	setenv("QRTX_FAULT_ALL_QUICK", "1", 1);
+	start_daemon(faults, 1);
+	unsetenv("QRTX_FAULT_ALL_QUICK");
+	qrtx_client_connect(sock_path, &c, &re);
+	for (int k = 0; k < 2; k++) {
+		/* k = 0: the worker killed; k = 1: the job ahead cancelled */
+		qrtx_client_submit(c, "qasm", "slow.qasm", slow, NULL, sid, &re);
+		wait_executing(c, sid);
+		qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, bid, &re);
+		ahead = false;
+		for (int i = 0; i < 100 && !(ahead = ahead_of(c, sid, bid, &victim)); i++)
+			usleep(10000);
+		if (!k) {
+			if (ahead && victim > 0)
+				kill(victim, SIGKILL);
+			qrtx_client_wait(c, sid, 30000, &job, &to, &re);
+			qrtx_client_wait(c, bid, 30000, &st, &to, &re);
+			ok(ahead && !strcmp(state_of(job), "Failed") &&
+			   !strcmp(state_of(st), "Completed"),
+			   "a job sent ahead to a busy worker: the worker killed, the running "
+			   "job fails and the job ahead runs on a fresh worker (%s, %s; ahead %d)",
+			   state_of(job), state_of(st), ahead);
+		} else {
+			qrtx_client_cancel(c, bid, &job, &re);
+			qrtx_client_status(c, sid, &st, &re);
+			ok(ahead && !strcmp(state_of(job), "Cancelled") &&
+			   !strcmp(state_of(st), "Executing"),
+			   "a job sent ahead cancelled: Cancelled at once, and the running job "
+			   "runs on (%s, %s; ahead %d)", state_of(job), state_of(st), ahead);
+			json_decref(job);
+			job = NULL;
+			qrtx_client_cancel(c, sid, &job, &re);
+		}
+		json_decref(job);
+		json_decref(st);
+		job = st = NULL;
+	}
+	qrtx_client_stats(c, &st, &re);
+	ok(st && json_integer_value(json_object_get(st, "invalid_moves")) == 0,
+	   "and every move was one the state machine allows");
+	json_decref(st);
+	qrtx_client_close(c);
+	free(slow);
+}
+
 static long daemon_fds(void)
 {
 	char path[64];
@@ -1676,6 +1766,7 @@ int main(int argc, char **argv)
 		test_zombie(faults);
 		test_record_fails(faults);
 		test_sync_fails(faults);
+		test_ahead(faults);
 	}
 	stop_daemon();
 	ok(stops > 0 && !unclean_stops, "every daemon stopped by SIGTERM exited 0 (%d of %d did "
