@@ -97,7 +97,7 @@ job_is() { [ "$(state_of "$1")" = "$2" ]; }
 # The pid of the worker that runs job $1, from root's view of `stats`.
 worker_of() {
 	qrtx stats --socket "$sock" --json |
-		grep -o "{[^{}]*\"job_id\": *\"$1\"[^{}]*}" |
+		grep -o "{[^{}]*[{,] *\"job_id\": *\"$1\"[^{}]*}" |
 		grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$'
 }
 
