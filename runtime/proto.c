@@ -222,14 +222,14 @@ int qrtx_proto_send_tail(int fd, const json_t *o, const void *tail, size_t taill
 	return ret;
 }
 
-int qrtx_proto_recv_tail(int fd, json_t **out, unsigned char **payload, size_t *len,
-			 size_t *used, char *errbuf, size_t errlen)
+/* Read one frame's payload (malloc'd, *len bytes) from fd. */
+static int read_frame(int fd, unsigned char **payload, size_t *len, char *errbuf,
+		      size_t errlen)
 {
 	unsigned char hdr[4], *p;
 	size_t need;
 	int ret;
 
-	*out = NULL;
 	*payload = NULL;
 	ret = read_all(fd, hdr, 4);
 	if (ret)
@@ -243,11 +243,6 @@ int qrtx_proto_recv_tail(int fd, json_t **out, unsigned char **payload, size_t *
 	if (!p)
 		return -ENOMEM;
 	ret = read_all(fd, p, need - 4);
-	if (!ret) {
-		*out = qrtx_proto_parse_head(p, need - 4, used, errbuf, errlen);
-		if (!*out)
-			ret = -EBADMSG;
-	}
 	if (ret) {
 		free(p);
 		return ret;
@@ -257,30 +252,33 @@ int qrtx_proto_recv_tail(int fd, json_t **out, unsigned char **payload, size_t *
 	return 0;
 }
 
-int qrtx_proto_recv(int fd, json_t **out, char *errbuf, size_t errlen)
+int qrtx_proto_recv_tail(int fd, json_t **out, unsigned char **payload, size_t *len,
+			 size_t *used, char *errbuf, size_t errlen)
 {
-	unsigned char hdr[4], *p;
-	size_t need;
-	int ret;
+	int ret = read_frame(fd, payload, len, errbuf, errlen);
 
 	*out = NULL;
-	ret = read_all(fd, hdr, 4);
 	if (ret)
 		return ret;
-	ret = qrtx_proto_frame(hdr, 4, &need);
-	if (ret < 0) {
-		snprintf(errbuf, errlen, "frame length out of range");
+	*out = qrtx_proto_parse_head(*payload, *len, used, errbuf, errlen);
+	if (!*out) {
+		free(*payload);
+		*payload = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int qrtx_proto_recv(int fd, json_t **out, char *errbuf, size_t errlen)
+{
+	unsigned char *p;
+	size_t n;
+	int ret = read_frame(fd, &p, &n, errbuf, errlen);
+
+	*out = NULL;
+	if (ret)
 		return ret;
-	}
-	p = malloc(need - 4);
-	if (!p)
-		return -ENOMEM;
-	ret = read_all(fd, p, need - 4);
-	if (!ret) {
-		*out = qrtx_proto_parse(p, need - 4, errbuf, errlen);
-		if (!*out)
-			ret = -EBADMSG;
-	}
+	*out = qrtx_proto_parse(p, n, errbuf, errlen);
 	free(p);
-	return ret;
+	return *out ? 0 : -EBADMSG;
 }
