@@ -2331,8 +2331,28 @@ static long find_job(const char *id, uid_t uid)
  * the runs of those ranked below it (no overtaking: aging lifts every
  * job to the front in the end).
  */
+/* Each executor's workers alive, and of those busy and idle (not killed,
+ * no job). */
+static void exe_counts(unsigned int alive[EX_N], unsigned int busy[EX_N],
+		       unsigned int idle[EX_N])
+{
+	for (int e = 0; e < EX_N; e++)
+		alive[e] = busy[e] = idle[e] = 0;
+	for (unsigned int i = 0; i < d.nworkers; i++) {
+		const struct worker *w = &d.workers[i];
+
+		if (!w->pid)
+			continue;
+		alive[w->exe]++;
+		busy[w->exe] += w->job >= 0;
+		idle[w->exe] += w->job < 0 && !w->killed;
+	}
+}
+
 static void schedule(void)
 {
+	unsigned int alive[EX_N], busy[EX_N], idle[EX_N];
+
 	if (d.stop)
 		return;
 	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
@@ -2358,20 +2378,16 @@ static void schedule(void)
 	 * quick and admitted, goes ahead to a worker running a quick job and
 	 * without one yet, so that the worker does not wait for the daemon
 	 * between the two. */
+	exe_counts(alive, busy, idle);
 	for (unsigned int wi = 0; wi < d.nworkers; wi++) {
 		struct worker *w = &d.workers[wi];
-		bool idle = false;
 		long p, q, best;
 
 		/* (only behind a quick job: a job sent ahead waits for it, and a
 		 * job of higher rank submitted meanwhile waits behind it) */
 		if (!w->pid || w->job < 0 || w->killed || w->next >= 0 ||
-		    w->part == QRTX_RUN_PREPARE || !d.jobs[w->job].quick)
-			continue;
-		for (unsigned int i = 0; i < d.nworkers && !idle; i++)
-			idle = d.workers[i].exe == w->exe && d.workers[i].pid &&
-			       !d.workers[i].killed && d.workers[i].job < 0;
-		if (idle)
+		    w->part == QRTX_RUN_PREPARE || !d.jobs[w->job].quick ||
+		    idle[w->exe])
 			continue;
 		p = heap_best(&d.waiting[w->exe], false);
 		q = heap_best(&d.queued[w->exe], true);
@@ -2547,16 +2563,14 @@ static void write_metrics(bool via_ring)
 			d.exe_ended[e] ? (double)d.exe_failed[e] / (double)d.exe_ended[e] : 0.0);
 	fprintf(f, "# HELP qrtxd_workers Worker processes per executor, busy or idle.\n"
 		   "# TYPE qrtxd_workers gauge\n");
-	for (int e = 0; e < EX_N; e++) {
-		unsigned int busy = 0, idle = 0;
+	{
+		unsigned int alive[EX_N], busy[EX_N], idle[EX_N];
 
-		for (unsigned int i = 0; i < d.nworkers; i++) {
-			busy += d.workers[i].exe == e && d.workers[i].pid && d.workers[i].job >= 0;
-			idle += d.workers[i].exe == e && d.workers[i].pid && d.workers[i].job < 0;
-		}
-		fprintf(f, "qrtxd_workers{executor=\"%s\",state=\"busy\"} %u\n"
-			   "qrtxd_workers{executor=\"%s\",state=\"idle\"} %u\n", exe_names[e], busy,
-			exe_names[e], idle);
+		exe_counts(alive, busy, idle);
+		for (int e = 0; e < EX_N; e++)
+			fprintf(f, "qrtxd_workers{executor=\"%s\",state=\"busy\"} %u\n"
+				   "qrtxd_workers{executor=\"%s\",state=\"idle\"} %u\n",
+				exe_names[e], busy[e], exe_names[e], alive[e] - busy[e]);
 	}
 	fprintf(f, "# HELP qrtxd_queue_depth Jobs waiting for a worker.\n"
 		   "# TYPE qrtxd_queue_depth gauge\nqrtxd_queue_depth %zu\n", queue_depth());
@@ -2821,7 +2835,7 @@ static json_t *handle(uint32_t ci, json_t *req)
 				json_object_set_new(by, n, json_integer(c + 1));
 		}
 		queued = queue_depth();
-		unsigned int zombies = 0, ex_alive[EX_N] = { 0 }, ex_busy[EX_N] = { 0 };
+		unsigned int zombies = 0, ex_alive[EX_N], ex_busy[EX_N], ex_idle[EX_N];
 		json_t *exes = json_object();
 
 		for (unsigned int i = 0; i < d.nworkers; i++) {
@@ -2830,9 +2844,8 @@ static json_t *handle(uint32_t ci, json_t *req)
 			alive += w->pid != 0;
 			busy += w->pid && w->job >= 0;
 			zombies += w->pid && w->zombie;
-			ex_alive[w->exe] += w->pid != 0;
-			ex_busy[w->exe] += w->pid && w->job >= 0;
 		}
+		exe_counts(ex_alive, ex_busy, ex_idle);
 		for (int e = 0; e < EX_N; e++)
 			json_object_set_new(exes, exe_names[e],
 					    json_pack("{s:i, s:i, s:i}", "workers", d.exe_workers[e],
