@@ -13,14 +13,16 @@
 
 /* How far ahead of the first pending gate a run may reach. */
 #define SCAN_WINDOW 4096
-/* A gathered block always includes the qubits below this many bytes of
- * amplitudes, so it is made of segments at least that long. Copying
- * short segments from scattered addresses costs more than the passes it
- * saves: at n = 24 (single thread, fused width 3) 1 KiB segments made
- * runs slower than gate-by-gate, 16 KiB broke even on the layered family
- * and 64 KiB was best on both benchmark families (3 high qubits per run
- * at B = 15). */
-#define SEGMENT_BYTES (64u << 10)
+/* A block away from the lowest qubits is processed in place all the
+ * same: its amplitudes lie in 2^(B - c) segments of 2^c consecutive ones
+ * (c: the lowest qubits it always includes), and the kernels address
+ * them through the plan's smask. Short segments cost memory speed (each
+ * starts a new stream for the prefetchers), long ones leave fewer of the
+ * B qubits for high ones. Measured at n = 24 and 26 (double, fused
+ * width 3, 2 threads, the layered family): 4 to 16 KiB segments 10 to
+ * 17 % faster than 64 KiB ones copied through a per-thread buffer (the
+ * way this worked before), 2 KiB ones less; the QFT did not move. */
+#define SEGMENT_BYTES (16u << 10)
 
 unsigned int sv_pick_block_bits(enum qrtx_precision prec)
 {
@@ -41,7 +43,7 @@ unsigned int qrtx_sv_block_bits(const struct qrtx_sv *sv)
 	return sv->block_bits;
 }
 
-/* Lowest qubits every gathered block includes: SEGMENT_BYTES worth, but
+/* Lowest qubits every strided block includes: SEGMENT_BYTES worth, but
  * leaving at least 3 of the B qubits for high ones. */
 static unsigned int low_fill(const struct qrtx_sv *sv)
 {
@@ -81,11 +83,8 @@ static void apply_one(struct qrtx_sv *sv, const struct qrtx_sv_gate *g)
 
 struct run {
 	unsigned int B;
-	uint32_t s[64];		/* the block's qubits, ascending: local bit i = s[i] */
-	uint32_t free[64];	/* the other qubits, ascending */
+	uint32_t free[64];	/* qubits outside the block, ascending */
 	unsigned int nfree;
-	unsigned int c0;	/* s[i] == i for i < c0: segment length 2^c0 */
-	bool inplace;		/* s == 0..B-1: blocks are contiguous */
 	size_t ng;
 	struct sv_gate_plan *gp;
 };
@@ -95,24 +94,6 @@ struct run_task {
 	const struct run *r;
 };
 
-static void copy_block(const struct run *r, unsigned char *amps, unsigned char *buf,
-		       uint64_t base, size_t asz, bool in)
-{
-	size_t seg = asz << r->c0;
-	uint64_t nseg = 1ull << (r->B - r->c0);
-
-	for (uint64_t j = 0; j < nseg; j++) {
-		uint64_t g = base;
-
-		for (unsigned int i = r->c0; i < r->B; i++)
-			g |= ((j >> (i - r->c0)) & 1) << r->s[i];
-		if (in)
-			memcpy(buf + j * seg, amps + g * asz, seg);
-		else
-			memcpy(amps + g * asz, buf + j * seg, seg);
-	}
-}
-
 static void run_blocks(void *c, unsigned int part, unsigned int nparts, unsigned int thread)
 {
 	struct run_task *t = c;
@@ -120,40 +101,31 @@ static void run_blocks(void *c, unsigned int part, unsigned int nparts, unsigned
 	struct qrtx_sv *sv = t->sv;
 	size_t asz = sv_amp_size(sv->prec);
 	unsigned char *amps = sv->amps;
-	unsigned char *buf = (unsigned char *)sv->blkbuf + ((size_t)thread * asz << r->B);
 	uint64_t b, e;
 
+	(void)thread;
 	sv_split(1ull << r->nfree, part, nparts, &b, &e);
 	for (uint64_t blk = b; blk < e; blk++) {
-		unsigned char *p;
 		uint64_t base = 0;
 
 		for (unsigned int i = 0; i < r->nfree; i++)
 			base |= ((blk >> i) & 1) << r->free[i];
-		if (r->inplace) {
-			p = amps + base * asz;
-		} else {
-			p = buf;
-			copy_block(r, amps, buf, base, asz, true);
-		}
 		for (size_t i = 0; i < r->ng; i++)
-			r->gp[i].fn(&r->gp[i].p, p, 0, r->gp[i].p.ngroups);
-		if (!r->inplace)
-			copy_block(r, amps, buf, base, asz, false);
+			r->gp[i].fn(&r->gp[i].p, amps + base * asz, 0, r->gp[i].p.ngroups);
 	}
 }
 
 /* Plan every gate of the run on a block of B qubits, in sv->plans: the
  * plans first, then their tables; grown (and kept) as runs need. */
 static int plan_run(struct qrtx_sv *sv, struct run *r, const struct qrtx_sv_gate *gates,
-		    const size_t *idx)
+		    const size_t *idx, const uint32_t *s)
 {
 	uint32_t local[64];
 	size_t head = (sizeof(struct sv_gate_plan) * r->ng + 63) & ~(size_t)63;
 	size_t want = head + (64u << 10);
 
 	for (unsigned int i = 0; i < r->B; i++)
-		local[r->s[i]] = i;
+		local[s[i]] = i;
 	for (;;) {
 		struct sv_arena tmp = { .base = sv->scratch, .len = SV_SCRATCH_TMP };
 		struct sv_arena a;
@@ -199,7 +171,8 @@ static int exec_run(struct qrtx_sv *sv, const struct qrtx_sv_gate *gates, const 
 {
 	struct run r = { .B = sv->block_bits, .ng = ng };
 	struct run_task t = { .sv = sv, .r = &r };
-	unsigned int lowfill = low_fill(sv), ns = 0;
+	unsigned int lowfill = low_fill(sv), ns = 0, c0 = 0;
+	uint32_t s[64];
 	uint64_t S;
 	int ret;
 
@@ -212,27 +185,31 @@ static int exec_run(struct qrtx_sv *sv, const struct qrtx_sv_gate *gates, const 
 	}
 	for (uint32_t q = 0; q < sv->n; q++) {
 		if (S & (1ull << q))
-			r.s[ns++] = q;
+			s[ns++] = q;
 		else
 			r.free[r.nfree++] = q;
 	}
-	while (r.c0 < r.B && r.s[r.c0] == r.c0)
-		r.c0++;
-	r.inplace = r.c0 == r.B;
-	if (!r.inplace && !sv->blkbuf) {
-		if (posix_memalign(&sv->blkbuf, 64,
-				   (size_t)sv->nthreads * sv_amp_size(sv->prec) << r.B)) {
-			sv->blkbuf = NULL;
-			return -ENOMEM;
-		}
-	}
-	ret = plan_run(sv, &r, gates, idx);
+	while (c0 < r.B && s[c0] == c0)
+		c0++;
+	ret = plan_run(sv, &r, gates, idx, s);
 	if (ret)
 		return ret;
+	if (c0 < r.B) {
+		/* Strided: the plans' offsets become offsets in the state. */
+		for (size_t i = 0; i < ng; i++) {
+			struct sv_plan *p = &r.gp[i].p;
+
+			p->seg = c0;
+			p->smask = S;
+			for (unsigned int h = 0; h < SV_MAX_KK; h++)
+				p->off[h] = sv_deposit(p, p->off[h]);
+			p->pair_off = sv_deposit(p, p->pair_off);
+		}
+	}
 	sv_run(sv, run_blocks, &t);
 	st->passes++;
 	st->blocked++;
-	st->gathered += !r.inplace;
+	st->strided += c0 < r.B;
 	return 0;
 }
 

@@ -9,35 +9,34 @@
  * full memory pass. qrtx_sv_apply_batch applies a list of gates with the
  * same result as applying them in order, but in as few passes as it can:
  *
- * - It walks the list greedily, gathering gates into "runs" whose qubits
+ * - It walks the list greedily, collecting gates into "runs" whose qubits
  *   (targets and controls) together number at most B, the block width
  *   (about half a core's L2: 15 qubits of complex128, 16 of complex64 on
  *   a 1 MiB L2; QRTX_SV_BLOCK_BITS overrides). A gate may join a run ahead
  *   of earlier gates that it doesn't share a qubit with (those commute).
  * - Each run is one pass: the state splits into blocks of 2^B amplitudes
  *   that differ only in the run's qubits (plus the lowest qubits, so a
- *   block is made of contiguous segments of at least 64 KiB); each thread
+ *   block is made of contiguous segments of at least 16 KiB); each thread
  *   takes blocks one at a time, applies every gate of the run to a block
- *   while it sits in cache, and moves on. Blocks of the lowest B qubits
- *   are processed in place; others are gathered into a per-thread buffer
- *   and scattered back (about one pass's worth of extra copying, so a run
- *   may hold only a few qubits above the lowest B - 3 or so).
+ *   while it sits in cache, and moves on. Every block is processed in
+ *   place: one of the lowest B qubits is contiguous; any other is
+ *   "strided", its segments addressed by the kernels through the plans
+ *   (struct sv_plan's smask), so a run may hold up to B - 10 or so qubits
+ *   above the lowest B - 10 (double; B - 11 in single).
  *
  * Fusion and blocking compose: fuse neighbouring gates into dense blocks
  * of a few qubits (flops), then hand the fused list to this function
  * (memory passes). A caller that reorders or remaps qubits so that most
  * gates act on few distinct qubits between fences gets the fewest runs.
  *
- * Memory: per-thread buffers of 2^B amplitudes (512 KiB each here), made
- * on first use and kept until qrtx_sv_free, plus the gates' plans.
+ * Memory: the gates' plans only.
  *
- * Measured (n = 24, layered benchmark family, CPU time of one thread, so
- * that other work on the machine does not count): unfused 11.5 s gate by
- * gate, 5.9 s in 54 runs (5.4 s in 16 runs with 1 KiB segments, which
- * fused circuits dislike); fused to width 3, 2.9 s and 2.4 s. With two
- * threads the fused circuit is bound by arithmetic on this machine and
- * runs do not change its time; they pay where passes are memory-bound
- * (unfused gates, narrow fusion, slower memory per core).
+ * Measured (n = 24, layered benchmark family, 2 threads, fused to width
+ * 3): 118 kops in 32 passes, each strided pass taking two three-qubit
+ * blocks on high qubits, as fast per kop as the in-place runs (about
+ * 10.5 ms a kop): the fused circuit is bound by arithmetic. Before strided
+ * blocks, each such kop was a whole-state pass of its own, bound by
+ * memory (13.5 ms of traffic against 8 ms of arithmetic).
  */
 #ifndef QRTX_SV_BATCH_H
 #define QRTX_SV_BATCH_H
@@ -68,7 +67,7 @@ struct qrtx_sv_gate {
 struct qrtx_sv_batch_stats {
 	size_t passes;		/* runs executed: memory passes over the state */
 	size_t blocked;		/* of which with more than one gate */
-	size_t gathered;	/* of which through the per-thread buffers */
+	size_t strided;		/* of which on blocks beyond the lowest B qubits */
 };
 
 /* Apply gates[0..n) in order (as if one by one). The arguments follow the

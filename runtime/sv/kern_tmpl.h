@@ -44,13 +44,20 @@ SV_INLINE uint64_t FN(group_base)(const struct sv_plan *p, uint64_t g)
 
 	for (unsigned int i = 0; i < p->nins; i++)
 		b = sv_insert_zero(b, p->ins[i]);
-	return b | p->cmask;
+	return sv_deposit(p, b | p->cmask);
+}
+
+/* A run of n consecutive vectors from a local index whose low bits are
+ * clear, cut where its real place stops being consecutive. */
+SV_INLINE uint64_t FN(seg_run)(const struct sv_plan *p, uint64_t n)
+{
+	return p->smask && n > 1ull << (p->seg - LB) ? 1ull << (p->seg - LB) : n;
 }
 
 /* Consecutive groups whose vectors are consecutive too. */
 SV_INLINE uint64_t FN(group_run)(const struct sv_plan *p)
 {
-	return p->nins ? 1ull << (p->ins[0] - LB) : p->ngroups;
+	return FN(seg_run)(p, p->nins ? 1ull << (p->ins[0] - LB) : p->ngroups);
 }
 
 /* Targets all >= L: each matrix entry is broadcast across the lanes. */
@@ -553,12 +560,12 @@ static void FN(diag)(const struct sv_plan *p, void *vamps, uint64_t v, uint64_t 
 {
 	ET *amps = vamps;
 	const ET *C = p->coef;
-	uint64_t run = p->nhi ? 1ull << (p->hq[0] - LB) : p->ngroups;
+	uint64_t run = FN(seg_run)(p, p->nhi ? 1ull << (p->hq[0] - LB) : p->ngroups);
 
 	while (v < vend) {
 		uint64_t base = v << LB, stop = (v | (run - 1)) + 1;
 		unsigned int pat = 0;
-		ET *a = amps + 2 * base;
+		ET *a = amps + 2 * sv_deposit(p, base);
 		VT cr, ci;
 
 		for (unsigned int i = 0; i < p->nhi; i++)

@@ -282,7 +282,6 @@ void qrtx_sv_free(struct qrtx_sv *sv)
 	sv_pool_free(sv->pool);
 	free_amps(sv);
 	free(sv->scratch);
-	free(sv->blkbuf);
 	free(sv->plans);
 	free(sv);
 }

@@ -124,7 +124,31 @@ struct sv_plan {
 	 * pattern of these bits (bit i = qubit hq[i]) */
 	unsigned int nhi;
 	uint32_t hq[SV_MAX_DIAG_TABLE];
+	/*
+	 * A block of a larger state, in place (see batch.c): when smask is
+	 * not 0, the plan was made for a (sub)state of n qubits whose bit i
+	 * is the i-th set bit of smask in the real state, the lowest seg of
+	 * them the same. Kernels then address local index x at
+	 * sv_deposit(x): off[] and pair_off already hold real offsets, and a
+	 * run of consecutive vectors stops at every 2^seg amplitudes.
+	 */
+	unsigned int seg;
+	uint64_t smask;
 };
+
+/* Local index x of plan p at its real place (see smask above). */
+static inline uint64_t sv_deposit(const struct sv_plan *p, uint64_t x)
+{
+	uint64_t r, m;
+
+	if (!p->smask)
+		return x;
+	r = x & ((1ull << p->seg) - 1);
+	m = p->smask & ~((1ull << p->seg) - 1);
+	for (x >>= p->seg; m; x >>= 1, m &= m - 1)
+		r |= (m & -m) & -(x & 1);
+	return r;
+}
 
 /* A bump allocator over caller-owned bytes, 64-byte aligned pieces. */
 struct sv_arena {
@@ -188,7 +212,6 @@ struct qrtx_sv {
 	void *scratch;			/* SV_SCRATCH_BYTES for plans */
 	/* cache blocking (batch.c) */
 	unsigned int block_bits;	/* B: a block is 2^B amplitudes */
-	void *blkbuf;			/* nthreads blocks, made on first use */
 	void *plans;			/* a run's plans and tables, grown as needed */
 	size_t plans_len;
 };

@@ -405,7 +405,7 @@ static void test_diag_controlled_vs_dense(void **state)
 
 /* Cache-blocked runs give the state that one-by-one application gives:
  * small blocks (2^10) so that a 15-qubit state has many, gates on the
- * lowest, middle and top qubits so runs are both in place and gathered. */
+ * lowest, middle and top qubits so runs are both in place and strided. */
 static void test_batch_matches_sequential(void **state)
 {
 	(void)state;
@@ -472,9 +472,9 @@ static void test_batch_matches_sequential(void **state)
 		}
 		for (uint64_t i = 0; i < (1ull << n); i++)
 			assert_true(cabs(qrtx_sv_amp(a, i) - qrtx_sv_amp(b, i)) < 10 * tol(cf));
-		/* it did block: fewer passes than gates, some of them gathered */
+		/* it did block: fewer passes than gates, some of them strided */
 		assert_true(st.passes < ng / 2);
-		assert_true(st.blocked > 0 && st.gathered > 0);
+		assert_true(st.blocked > 0 && st.strided > 0);
 		/* gates on the lowest B qubits only: one pass, blocks in place */
 		for (size_t i = 0; i < 30; i++) {
 			g[i].kind = i % 3 == 2 ? QRTX_SV_GATE_CONTROLLED : QRTX_SV_GATE_DENSE;
@@ -493,7 +493,7 @@ static void test_batch_matches_sequential(void **state)
 				qrtx_sv_apply_dense(b, g[i].targets, g[i].k, g[i].m);
 		}
 		assert_int_equal(st.passes, 1);
-		assert_int_equal(st.gathered, 0);
+		assert_int_equal(st.strided, 0);
 		for (uint64_t i = 0; i < (1ull << n); i++)
 			assert_true(cabs(qrtx_sv_amp(a, i) - qrtx_sv_amp(b, i)) < 10 * tol(cf));
 		/* wide gates: their tables (64 KiB each in double) outgrow the
