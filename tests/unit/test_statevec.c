@@ -517,6 +517,68 @@ static void test_batch_matches_sequential(void **state)
 	unsetenv("QRTX_SV_BLOCK_BITS");
 }
 
+/* Strided blocks as the engine makes them by default: 16 KiB segments
+ * (10 low qubits in double, 11 in single) below up to 4 high qubits of a
+ * 2^14 block, 3-qubit gates on high qubits sharing passes. */
+static void test_batch_strided_segments(void **state)
+{
+	(void)state;
+	setenv("QRTX_SV_BLOCK_BITS", "14", 1);
+	for (unsigned int ci = 0; ci < nconfs; ci++) {
+		const struct conf *cf = &confs[ci];
+		uint32_t n = 17;
+		struct qrtx_sv *a = new_sv(cf, n, 2), *b = new_sv(cf, n, 2);
+		struct qrtx_sv_gate g[40];
+		static cplx mats[40][64];
+		cplx *ref = random_state(n);
+		struct qrtx_sv_batch_stats st;
+
+		qrtx_sv_load(a, ref);
+		qrtx_sv_load(b, ref);
+		for (size_t i = 0; i < 40; i++) {
+			memset(&g[i], 0, sizeof(g[i]));
+			g[i].m = mats[i];
+			g[i].k = 3;
+			if (i % 4 == 3) {
+				/* a diagonal on two high qubits and a low one */
+				g[i].kind = QRTX_SV_GATE_DIAG;
+				random_qubits(n - 12, 2, g[i].targets, 0);
+				g[i].targets[0] += 12;
+				g[i].targets[1] += 12;
+				g[i].targets[2] = rnd(4);
+				for (unsigned int d = 0; d < 8; d++)
+					mats[i][d] = cexp(I * (0.3 * d + (double)i));
+			} else {
+				/* dense on high qubits, now and then with a lane qubit */
+				g[i].kind = QRTX_SV_GATE_DENSE;
+				random_qubits(n - 12, 3, g[i].targets, 0);
+				for (unsigned int j = 0; j < 3; j++)
+					g[i].targets[j] += 12;
+				if (i % 4 == 1)
+					g[i].targets[2] = rnd(3);
+				random_unitary(3, mats[i]);
+			}
+		}
+		qrtx_sv_apply_batch(a, g, 40, &st);
+		for (size_t i = 0; i < 40; i++) {
+			if (g[i].kind == QRTX_SV_GATE_DIAG)
+				qrtx_sv_apply_diag(b, g[i].targets, g[i].k, g[i].m);
+			else
+				qrtx_sv_apply_dense(b, g[i].targets, g[i].k, g[i].m);
+		}
+		for (uint64_t i = 0; i < (1ull << n); i++)
+			assert_true(cabs(qrtx_sv_amp(a, i) - qrtx_sv_amp(b, i)) < 10 * tol(cf));
+		/* they shared passes, strided ones: 4 high qubits fit a double
+		 * block beside its 10 lowest, 3 a single one beside 11 */
+		assert_true(st.strided >= 5);
+		assert_true(st.passes < (cf->prec == QRTX_PREC_DOUBLE ? 20u : 34u));
+		free(ref);
+		qrtx_sv_free(a);
+		qrtx_sv_free(b);
+	}
+	unsetenv("QRTX_SV_BLOCK_BITS");
+}
+
 /* --- measurement -------------------------------------------------------------------- */
 
 /* Prepare Ry(theta) on qubit q of |0..0>: P(1) = sin^2(theta / 2). */
@@ -898,6 +960,7 @@ int main(void)
 		cmocka_unit_test(test_controlled_untouched),
 		cmocka_unit_test(test_diag_controlled_vs_dense),
 		cmocka_unit_test(test_batch_matches_sequential),
+		cmocka_unit_test(test_batch_strided_segments),
 		cmocka_unit_test(test_measure_statistics),
 		cmocka_unit_test(test_measure_edges_and_reset),
 		cmocka_unit_test(test_probabilities),
