@@ -21,8 +21,8 @@
  *   while it sits in cache, and moves on. Every block is processed in
  *   place: one of the lowest B qubits is contiguous; any other is
  *   "strided", its segments addressed by the kernels through the plans
- *   (struct sv_plan's smask), so a run may hold up to B - 10 or so qubits
- *   above the lowest B - 10 (double; B - 11 in single).
+ *   (struct sv_plan's smask), so a run may hold B - 10 qubits of its own
+ *   above the lowest 10 (double; B - 11 above 11 in single).
  *
  * Fusion and blocking compose: fuse neighbouring gates into dense blocks
  * of a few qubits (flops), then hand the fused list to this function
@@ -32,11 +32,11 @@
  * Memory: the gates' plans only.
  *
  * Measured (n = 24, layered benchmark family, 2 threads, fused to width
- * 3): 118 kops in 32 passes, each strided pass taking two three-qubit
- * blocks on high qubits, as fast per kop as the in-place runs (about
- * 10.5 ms a kop): the fused circuit is bound by arithmetic. Before strided
- * blocks, each such kop was a whole-state pass of its own, bound by
- * memory (13.5 ms of traffic against 8 ms of arithmetic).
+ * 3): 118 kops in 22 passes, a strided pass taking two to four
+ * three-qubit blocks on high qubits, as fast per kop as the in-place runs
+ * (9 to 11 ms a kop): the fused circuit is bound by arithmetic. Before
+ * strided blocks, each such kop was a whole-state pass of its own, bound
+ * by memory (13.5 ms of traffic against 8 ms of arithmetic).
  */
 #ifndef QRTX_SV_BATCH_H
 #define QRTX_SV_BATCH_H
