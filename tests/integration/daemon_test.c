@@ -70,6 +70,23 @@ static void stop_daemon(void)
 	}
 }
 
+/* Restart the daemon as its fault-injection build (one worker) with the
+ * switch env=val set for it alone. false, with what skipped, when that
+ * build is missing. */
+static bool start_faulty(const char *faults, const char *env, const char *val,
+			 const char *what)
+{
+	if (access(faults, X_OK)) {
+		skip(what, "no fault-injection daemon built");
+		return false;
+	}
+	stop_daemon();
+	setenv(env, val, 1);
+	start_daemon(faults, 1);
+	unsetenv(env);
+	return true;
+}
+
 static char *read_text(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -1218,14 +1235,11 @@ static void test_zombie(const char *faults)
 	json_t *st = NULL, *job = NULL;
 	int to, saw = 0, back = 0;
 
-	if (access(faults, X_OK)) {
-		skip("zombie worker quarantined and recovered", "no fault-injection daemon built");
+	if (!start_faulty(faults, "QRTX_FAULT_KILL_FAILS", "3",
+			  "zombie worker quarantined and recovered")) {
+		free(slow);
 		return;
 	}
-	stop_daemon();
-	setenv("QRTX_FAULT_KILL_FAILS", "3", 1);
-	start_daemon(faults, 1);
-	unsetenv("QRTX_FAULT_KILL_FAILS");
 	qrtx_client_connect(sock_path, &c, &re);
 	qrtx_client_submit(c, "qasm", "slow.qasm", slow, NULL, id, &re);
 	wait_executing(c, id);
@@ -1266,16 +1280,11 @@ static void test_record_fails(const char *faults)
 	const char *what[2] = { "still running", "short" };
 	json_t *job = NULL;
 
-	if (access(faults, X_OK)) {
-		skip("a run record that cannot be synced: PersistError",
-		     "no fault-injection daemon built");
+	if (!start_faulty(faults, "QRTX_FAULT_ALOG_FAILS", "2",
+			  "a run record that cannot be synced: PersistError")) {
 		free(slow);
 		return;
 	}
-	stop_daemon();
-	setenv("QRTX_FAULT_ALOG_FAILS", "2", 1);
-	start_daemon(faults, 1);
-	unsetenv("QRTX_FAULT_ALOG_FAILS");
 	qrtx_client_connect(sock_path, &c, &re);
 	for (int k = 0; k < 2; k++) {
 		const char *msg;
@@ -1320,15 +1329,9 @@ static void test_sync_fails(const char *faults)
 	int r, there = 0, stray = 0, ndirs = 0;
 	const char *msg;
 
-	if (access(faults, X_OK)) {
-		skip("a temporary file's sync that fails: nothing renamed into place",
-		     "no fault-injection daemon built");
+	if (!start_faulty(faults, "QRTX_FAULT_FSYNC_AT", "1,3",
+			  "a temporary file's sync that fails: nothing renamed into place"))
 		return;
-	}
-	stop_daemon();
-	setenv("QRTX_FAULT_FSYNC_AT", "1,3", 1);
-	start_daemon(faults, 1);
-	unsetenv("QRTX_FAULT_FSYNC_AT");
 	qrtx_client_connect(sock_path, &c, &re);
 	r = -1;
 	snprintf(path, sizeof(path), "%s/circuit_fs", dir);
@@ -1416,15 +1419,11 @@ static void test_ahead(const char *faults)
 	bool ahead = false;
 	int to;
 
-	if (access(faults, X_OK)) {
-		skip("jobs sent ahead to a busy worker", "no fault-injection daemon built");
+	if (!start_faulty(faults, "QRTX_FAULT_ALL_QUICK", "1",
+			  "jobs sent ahead to a busy worker")) {
 		free(slow);
 		return;
 	}
-	stop_daemon();
-	setenv("QRTX_FAULT_ALL_QUICK", "1", 1);
-	start_daemon(faults, 1);
-	unsetenv("QRTX_FAULT_ALL_QUICK");
 	qrtx_client_connect(sock_path, &c, &re);
 	for (int k = 0; k < 2; k++) {
 		/* k = 0: the worker killed; k = 1: the job ahead cancelled */
