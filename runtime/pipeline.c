@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -374,8 +375,14 @@ int qrtx_run_job(const struct qrtx_job_spec *job, const struct qrtx_run_opts *op
 	res->gpu_index = -1;
 	qrtx_jobstate_init(&res->js);
 	res->seed = job->seed;
-	if (!job->seed_set && getrandom(&res->seed, sizeof(res->seed), 0) != sizeof(res->seed))
-		res->seed = (uint64_t)time(NULL);
+	if (!job->seed_set) {
+		if (getrandom(&res->seed, sizeof(res->seed), 0) != sizeof(res->seed))
+			res->seed = (uint64_t)time(NULL);
+		/* Within 0 to 2^63-1, the range a seed can be given back in
+		 * (JSON integers are signed 64-bit): a recorded seed reruns
+		 * the job. */
+		res->seed &= (uint64_t)INT64_MAX;
+	}
 
 	if (opts->persist && opts->job_id) {
 		/* Nothing is written here: only the directory's name is. */

@@ -31,9 +31,9 @@ void qrtx_cli_run_usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --shots N              samples to draw (default 1024)\n"
-		"  --seed S               seed for sampling; the same seed gives the same\n"
-		"                         counts for any thread count (default: random,\n"
-		"                         printed and recorded)\n"
+		"  --seed S               seed for sampling, 0 to 2^63-1; the same seed\n"
+		"                         gives the same counts for any thread count\n"
+		"                         (default: random, printed and recorded)\n"
 		"  --precision P          double (complex128, default) or single (complex64)\n"
 		"  --threads T            engine threads (default: online CPUs)\n"
 		"  --backend B            ideal@cpu (default) or ideal@cuda (CUDA device 0;\n"
@@ -151,16 +151,22 @@ struct run_args {
 	unsigned int nobservables;
 };
 
-static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t *out)
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+		     uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno || !*s || *end || *s == '-' || v < min) {
-		fprintf(stderr, "qrtx run: %s needs a whole number >= %llu, not '%s'\n",
-			opt, (unsigned long long)min, s);
+	if (errno || !*s || *end || *s == '-' || v < min || v > max) {
+		if (max == UINT64_MAX)
+			fprintf(stderr, "qrtx run: %s needs a whole number >= %llu, not '%s'\n",
+				opt, (unsigned long long)min, s);
+		else
+			fprintf(stderr, "qrtx run: %s needs a whole number from %llu to %llu, "
+				"not '%s'\n", opt, (unsigned long long)min,
+				(unsigned long long)max, s);
 		return -EINVAL;
 	}
 	*out = v;
@@ -197,12 +203,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SHOTS:
-			if (parse_u64("--shots", optarg, 1, &a->shots))
+			if (parse_u64("--shots", optarg, 1, UINT64_MAX, &a->shots))
 				return 2;
 			a->shots_set = true;
 			break;
 		case O_SEED:
-			if (parse_u64("--seed", optarg, 0, &a->seed))
+			if (parse_u64("--seed", optarg, 0, INT64_MAX, &a->seed))
 				return 2;
 			a->seed_set = true;
 			break;
@@ -218,15 +224,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			}
 			break;
 		case O_THREADS:
-			if (parse_u64("--threads", optarg, 1, &v) || v > 4096)
+			if (parse_u64("--threads", optarg, 1, 4096, &v))
 				return 2;
 			a->threads = (unsigned int)v;
 			break;
 		case O_FUSE:
-			if (parse_u64("--fuse", optarg, 1, &v) || v > QRTX_SV_MAX_DENSE) {
-				fprintf(stderr, "qrtx run: --fuse is 1 to %d\n", QRTX_SV_MAX_DENSE);
+			if (parse_u64("--fuse", optarg, 1, QRTX_SV_MAX_DENSE, &v))
 				return 2;
-			}
 			a->fuse = (unsigned int)v;
 			break;
 		case O_OBS:

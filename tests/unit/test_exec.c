@@ -249,6 +249,62 @@ static void test_pipeline_artifacts(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The persist hook of test_drawn_seed: keeps results.json's seed. */
+static int keep_seed(void *arg, const char *name, const char *data, size_t len,
+		     struct qrtx_error *err)
+{
+	json_t *doc;
+
+	(void)err;
+	if (strcmp(name, "results.json"))
+		return 0;
+	doc = json_loadb(data, len, 0, NULL);
+	assert_non_null(doc);
+	assert_true(json_is_integer(json_object_get(doc, "seed")));
+	*(json_int_t *)arg = json_integer_value(json_object_get(doc, "seed"));
+	json_decref(doc);
+	return 0;
+}
+
+/*
+ * A drawn seed is recorded as it can be given back (0 to 2^63-1: a JSON
+ * integer, --seed, the graph's "seed"), and giving it back reruns the
+ * job. Drawn from 64 random bits, half the seeds were recorded negative:
+ * 24 draws all in range by chance is a 2^-24 event.
+ */
+static void test_drawn_seed(void **state)
+{
+	struct qrtx_job_spec *job = job_of("OPENQASM 2.0; include \"qelib1.inc\";"
+		"qreg q[3]; creg c[3]; h q; measure q -> c;", 256);
+	struct qrtx_run_opts o = { .input_json = "{}", .job_id = "seed-test",
+				   .state_dir = "/nonexistent", .persist = keep_seed };
+	struct qrtx_run_result res, again;
+	struct qrtx_error err = { 0 };
+	json_int_t recorded;
+
+	(void)state;
+	o.persist_arg = &recorded;
+	for (int i = 0; i < 24; i++) {
+		recorded = -1;
+		assert_int_equal(qrtx_run_job(job, &o, &res, &err), 0);
+		assert_true(res.seed <= (uint64_t)INT64_MAX);
+		assert_true(recorded >= 0);
+		assert_true((uint64_t)recorded == res.seed);
+		if (i == 23) {
+			job->seed = (uint64_t)recorded;
+			job->seed_set = true;
+			assert_int_equal(qrtx_run_job(job, &o, &again, &err), 0);
+			assert_true(again.seed == res.seed);
+			for (uint64_t b = 0; b < 8; b++)
+				assert_int_equal(count_of(&again.pubs[0], b),
+						 count_of(&res.pubs[0], b));
+			qrtx_run_result_free(&again);
+		}
+		qrtx_run_result_free(&res);
+	}
+	qrtx_job_spec_free(job);
+}
+
 /* A job that cannot get its memory fails with AllocationError and a record. */
 static void test_pipeline_failure(void **state)
 {
@@ -291,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_estimator),
 		cmocka_unit_test(test_pipeline_artifacts),
 		cmocka_unit_test(test_pipeline_failure),
+		cmocka_unit_test(test_drawn_seed),
 	};
 
 	return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
