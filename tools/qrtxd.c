@@ -460,9 +460,18 @@ static void free_outbufs(struct outbuf *b)
 	}
 }
 
-/* msg (consumed) encoded at the end of q: 0, or -ENOMEM. */
+/* A frame (taken) at the end of q. */
+static void sendq_append(struct sendq *q, struct outbuf *b)
+{
+	if (q->tail)
+		q->tail->next = b;
+	else
+		q->head = b;
+	q->tail = b;
+}
+
 /* Queue msg (taken), with tail[0..taillen) after its JSON in the frame
- * (workers' frames only). */
+ * (workers' frames only): 0, or -ENOMEM. */
 static int sendq_push_tail(struct sendq *q, json_t *msg, const void *tail, size_t taillen)
 {
 	struct outbuf *b = calloc(1, sizeof(*b));
@@ -473,11 +482,7 @@ static int sendq_push_tail(struct sendq *q, json_t *msg, const void *tail, size_
 		return -ENOMEM;
 	}
 	json_decref(msg);
-	if (q->tail)
-		q->tail->next = b;
-	else
-		q->head = b;
-	q->tail = b;
+	sendq_append(q, b);
 	return 0;
 }
 
@@ -1454,6 +1459,7 @@ static json_t *job_json(const struct job *j)
 }
 
 static void conn_send(uint32_t ci, json_t *msg);
+static int conn_send_results(uint32_t ci, json_t *r, const char *text);
 
 static json_t *reply_ok(json_t *id)
 {
@@ -2996,6 +3002,13 @@ static json_t *handle(uint32_t ci, json_t *req)
 		}
 		r = reply_ok(id);
 		json_object_set_new(r, "job", job_json(j));
+		if (j->state == QRTX_JOB_COMPLETED && j->results[0] == '{') {
+			if (conn_send_results(ci, r, j->results) != -EMSGSIZE)
+				return NULL;
+			return reply_err(id, QRTX_PROTO_ERR_INTERNAL, "the results of job %s are "
+					 "%zu bytes: more than one reply frame holds", jid,
+					 strlen(j->results));
+		}
 		if (j->state == QRTX_JOB_COMPLETED) {
 			json_error_t je;
 
@@ -3056,6 +3069,53 @@ static void conn_send(uint32_t ci, json_t *msg)
 		return;
 	}
 	arm_send(ci);
+}
+
+/*
+ * Queue the reply r (taken) with "results": text as its last member, text
+ * being a completed job's results.json as the worker wrote it (jansson's
+ * output: one object). Spliced in as it is: parsing it only to write it
+ * out again took more of the loop than the rest of the reply. -EMSGSIZE
+ * (nothing queued) when the frame would be too long, -ENOMEM (the
+ * connection closes once its replies are out) when memory is short.
+ */
+static int conn_send_results(uint32_t ci, json_t *r, const char *text)
+{
+	static const char key[] = ",\"results\":";
+	struct conn *c = d.conns[ci];
+	char *head = json_dumps(r, JSON_COMPACT);
+	size_t hl = head ? strlen(head) : 0, tl = strlen(text), n;
+	struct outbuf *b = NULL;
+
+	json_decref(r);
+	if (!head || hl < 2 || head[hl - 1] != '}')
+		goto nomem;
+	n = hl - 1 + (sizeof(key) - 1) + tl + 1;
+	if (n > QRTX_PROTO_MAX_FRAME) {
+		free(head);
+		return -EMSGSIZE;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b || !(b->data = malloc(n + 4)))
+		goto nomem;
+	b->data[0] = (unsigned char)(n >> 24);
+	b->data[1] = (unsigned char)(n >> 16);
+	b->data[2] = (unsigned char)(n >> 8);
+	b->data[3] = (unsigned char)n;
+	memcpy(b->data + 4, head, hl - 1);
+	memcpy(b->data + 4 + hl - 1, key, sizeof(key) - 1);
+	memcpy(b->data + 4 + hl - 1 + sizeof(key) - 1, text, tl);
+	b->data[n + 3] = '}';
+	b->len = n + 4;
+	free(head);
+	sendq_append(&c->q, b);
+	arm_send(ci);
+	return 0;
+nomem:
+	free(b);
+	free(head);
+	c->close_after_send = true;
+	return -ENOMEM;
 }
 
 static void conn_close(uint32_t ci)
