@@ -250,9 +250,9 @@ struct pfile {
  * What a job needs written, in steps: a submission makes its directory
  * and writes input.job.json's temporary file (one chain), then renames
  * it into place and syncs the directory while circuit_fs/ is synced for
- * the new directory (so a job is acknowledged three waits for the ring's
- * file-system workers after it came, not four); an end writes its artifacts (each renamed into place) and
- * meta.json's temporary file, then renames meta.json into place last and
+ * the new directory (two rounds through the ring's file-system workers
+ * before the answer, not three); an end writes its artifacts (each
+ * renamed into place) and meta.json's temporary file, then renames meta.json into place last and
  * syncs the directory (on restart, a meta.json means the job ended, with
  * everything it made in place). The chains of one step run at once, and
  * their fsyncs meet in the file system's journal commits.
