@@ -252,9 +252,9 @@ struct pfile {
  * it into place and syncs the directory while circuit_fs/ is synced for
  * the new directory (two rounds through the ring's file-system workers
  * before the answer, not three); an end writes its artifacts (each
- * renamed into place) and meta.json's temporary file, then renames meta.json into place last and
- * syncs the directory (on restart, a meta.json means the job ended, with
- * everything it made in place). The chains of one step run at once, and
+ * renamed into place) and meta.json's temporary file, then renames
+ * meta.json into place last and syncs the directory (on restart, a
+ * meta.json means the job ended, with everything it made in place). The chains of one step run at once, and
  * their fsyncs meet in the file system's journal commits.
  */
 enum ptask_kind { PT_SUBMIT, PT_END, PT_ARTS, PT_RM, PT_READ };
