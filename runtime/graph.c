@@ -990,7 +990,7 @@ static int parse_barrier(struct gctx *g, const json_t *obj, struct qrtx_op *op)
 
 			push_index(g, i);
 			ret = parse_bits(g, json_array_get(v, i), true, true, &f, &n);
-			for (uint32_t k = 0; k < n && !ret; k++) {
+			for (uint32_t k = 0; !ret && k < n; k++) {
 				if (seen[f + k])
 					ret = fail(g, "qubit %u is listed twice", f + k);
 				seen[f + k] = true;

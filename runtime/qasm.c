@@ -30,7 +30,9 @@
 
 #define MAX_REG_SIZE		(1u << 20)	/* qubits, or bits, in all registers */
 #define MAX_OPS			(1u << 22)	/* operations after expansion */
-#define MAX_WORK		(1ull << 26)	/* expansion steps, emitted or not */
+#define MAX_WORK		(1ull << 26)	/* expansion steps, emitted or not: a
+						 * body statement, and each node of
+						 * its parameters evaluated */
 #define MAX_INCLUDE_DEPTH	16
 #define MAX_GATE_DEPTH		256		/* user gates calling user gates */
 #define MAX_FILE_SIZE		(256u << 20)
@@ -46,6 +48,7 @@ struct body_op {
 	uint32_t nparams;
 	size_t args;		/* first formal qubit index in p->args */
 	uint32_t nargs;
+	size_t cost;		/* expression nodes of its parameters */
 	unsigned int line, col;
 };
 
@@ -441,7 +444,10 @@ static int inline_gate(struct parser *p, uint32_t gi, const double *vals,
 		double vbuf[QRTX_GATE_MAX_PARAMS], *v = vbuf;
 		uint32_t qbuf[QRTX_GATE_MAX_QUBITS], *q = qbuf;
 
-		err = charge(p, 1, site);
+		/* the statement and the evaluation of its parameters: an
+		 * empty gate called with long expressions emits nothing,
+		 * but evaluating them is work all the same */
+		err = charge(p, 1 + (uint64_t)b->cost, site);
 		if (err)
 			break;
 		if (b->nparams > QRTX_GATE_MAX_PARAMS)
@@ -1038,6 +1044,7 @@ static int parse_body_stmt(struct gate_ctx *g)
 	b.kind = callee.user ? BODY_USER : BODY_BUILTIN;
 	b.target = callee.target;
 	b.params = p->nroots;
+	b.cost = p->pool->nexprs;
 	if (p->lx->tok.kind == QRTX_TK_LPAREN) {
 		err = next(p);
 		while (!err && (b.nparams || p->lx->tok.kind != QRTX_TK_RPAREN)) {
@@ -1057,6 +1064,7 @@ static int parse_body_stmt(struct gate_ctx *g)
 		if (!err)
 			err = expect(p, QRTX_TK_RPAREN, "',' or ')'");
 	}
+	b.cost = p->pool->nexprs - b.cost;
 	if (!err)
 		err = parse_body_args(g, &b);
 	if (!err)

@@ -553,6 +553,23 @@ static void test_deep_and_large(void **state)
 	assert_int_equal(qrtx_qasm_parse(text, len, NULL, &c, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "nest more than"));
 	free(text);
+	/* An empty gate called with eight 399-node parameters on each of
+	 * 2^16 qubits: nothing is emitted, but 2^16 x 8 x 399 evaluations
+	 * are work too (this took seconds before it was counted; larger
+	 * registers and nested gates, hours). */
+	text = malloc(8 * 201 * 2 + 256);
+	assert_non_null(text);
+	p = text + sprintf(text, HDR "gate k(a,b,c,d,e,f,g,h) x { }\ngate w(t) x { k(");
+	for (int j = 0; j < 8; j++) {
+		for (int i = 0; i < 200; i++)
+			p += sprintf(p, i ? "*t" : "t");
+		*p++ = j < 7 ? ',' : ')';
+	}
+	sprintf(p, " x; }\nqreg q[65536];\nw(1) q;\n");
+	qrtx_error_clear(&err);
+	assert_int_equal(qrtx_qasm_parse(text, strlen(text), NULL, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "circuit too large"));
+	free(text);
 }
 
 /* ---- includes ------------------------------------------------------- */
