@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ void qrtx_circuit_free(struct qrtx_circuit *c)
 	free(c->ops);
 	free(c->exprs);
 	free(c->symbols);
+	free(c->reg_hash);
 	free(c);
 }
 
@@ -45,57 +47,113 @@ static int grow(void *arr, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
-static int add_reg(struct qrtx_reg **regs, uint32_t *nregs, uint32_t *total,
-		   const char *name, uint32_t size)
+/*
+ * Registers by name, both kinds in one open-addressing table (a power of
+ * two, at least twice as many slots as registers): an entry is 1 + the
+ * register's index, with REG_CLASSICAL set for classical ones. Files with
+ * thousands of registers made every declaration and every operand a scan
+ * of all of them.
+ */
+#define REG_CLASSICAL (1u << 31)
+
+static size_t reg_name_hash(const char *name)
 {
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static const struct qrtx_reg *reg_of(const struct qrtx_circuit *c, uint32_t e)
+{
+	uint32_t i = (e & ~REG_CLASSICAL) - 1;
+
+	return e & REG_CLASSICAL ? &c->cregs[i] : &c->qregs[i];
+}
+
+static void reg_put(struct qrtx_circuit *c, uint32_t e)
+{
+	size_t mask = c->reg_hash_cap - 1, h = reg_name_hash(reg_of(c, e)->name) & mask;
+
+	while (c->reg_hash[h])
+		h = (h + 1) & mask;
+	c->reg_hash[h] = e;
+}
+
+static const struct qrtx_reg *find_reg(const struct qrtx_circuit *c, bool classical,
+				       const char *name)
+{
+	size_t mask = c->reg_hash_cap - 1;
+
+	if (!c->reg_hash_cap)
+		return NULL;
+	for (size_t h = reg_name_hash(name) & mask; c->reg_hash[h]; h = (h + 1) & mask) {
+		uint32_t e = c->reg_hash[h];
+
+		if (!(e & REG_CLASSICAL) == !classical && !strcmp(reg_of(c, e)->name, name))
+			return reg_of(c, e);
+	}
+	return NULL;
+}
+
+static int add_reg(struct qrtx_circuit *c, bool classical, const char *name, uint32_t size)
+{
+	struct qrtx_reg **regs = classical ? &c->cregs : &c->qregs;
+	uint32_t *nregs = classical ? &c->ncregs : &c->nqregs;
+	uint32_t *total = classical ? &c->nclbits : &c->nqubits;
+	size_t cap = *nregs, all = (size_t)c->nqregs + c->ncregs + 1;
 	struct qrtx_reg *r;
-	size_t cap = *nregs;
 
 	if (!name || !*name || strlen(name) >= QRTX_NAME_MAX || !size ||
-	    size > UINT32_MAX - *total)
+	    size > UINT32_MAX - *total || *nregs >= REG_CLASSICAL - 1)
 		return -EINVAL;
+	if (find_reg(c, classical, name))
+		return -EEXIST;
 	if (grow(regs, &cap, *nregs + 1, sizeof(**regs)))
 		return -ENOMEM;
+	if (2 * all > c->reg_hash_cap) {
+		size_t ncap = c->reg_hash_cap ? 2 * c->reg_hash_cap : 16;
+		uint32_t *t = calloc(ncap, sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		free(c->reg_hash);
+		c->reg_hash = t;
+		c->reg_hash_cap = ncap;
+		for (uint32_t i = 0; i < c->nqregs; i++)
+			reg_put(c, i + 1);
+		for (uint32_t i = 0; i < c->ncregs; i++)
+			reg_put(c, (i + 1) | REG_CLASSICAL);
+	}
 	r = &(*regs)[(*nregs)++];
 	memset(r, 0, sizeof(*r));
 	strcpy(r->name, name);
 	r->offset = *total;
 	r->size = size;
 	*total += size;
+	reg_put(c, *nregs | (classical ? REG_CLASSICAL : 0));
 	return 0;
-}
-
-static const struct qrtx_reg *find_reg(const struct qrtx_reg *regs, uint32_t n,
-				       const char *name)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (!strcmp(regs[i].name, name))
-			return &regs[i];
-	return NULL;
 }
 
 int qrtx_circuit_add_qreg(struct qrtx_circuit *c, const char *name, uint32_t size)
 {
-	if (find_reg(c->qregs, c->nqregs, name))
-		return -EEXIST;
-	return add_reg(&c->qregs, &c->nqregs, &c->nqubits, name, size);
+	return add_reg(c, false, name, size);
 }
 
 int qrtx_circuit_add_creg(struct qrtx_circuit *c, const char *name, uint32_t size)
 {
-	if (find_reg(c->cregs, c->ncregs, name))
-		return -EEXIST;
-	return add_reg(&c->cregs, &c->ncregs, &c->nclbits, name, size);
+	return add_reg(c, true, name, size);
 }
 
 const struct qrtx_reg *qrtx_circuit_find_qreg(const struct qrtx_circuit *c, const char *name)
 {
-	return find_reg(c->qregs, c->nqregs, name);
+	return find_reg(c, false, name);
 }
 
 const struct qrtx_reg *qrtx_circuit_find_creg(const struct qrtx_circuit *c, const char *name)
 {
-	return find_reg(c->cregs, c->ncregs, name);
+	return find_reg(c, true, name);
 }
 
 int qrtx_circuit_append(struct qrtx_circuit *c, const struct qrtx_op *op)

@@ -270,6 +270,51 @@ static void test_arity(void **state)
 		  "gate 'g' takes 1 parameter, 0 given");
 }
 
+/* Thousands of registers (the table that finds them grows as they come):
+ * each found by name at its offset, a name taken twice refused. */
+static void test_many_registers(void **state)
+{
+	const unsigned int n = 20000;
+	char *text = malloc(32 * (size_t)n + 256), *p, name[32];
+	struct qrtx_circuit *c = NULL;
+	struct qrtx_error err = { 0 };
+
+	(void)state;
+	assert_non_null(text);
+	p = text + sprintf(text, HDR);
+	for (unsigned int i = 0; i < n; i++)
+		p += sprintf(p, "%s r%u[%u];\n", i % 2 ? "creg" : "qreg", i, 1 + i % 3);
+	sprintf(p, "x r%u[0];\nmeasure r%u[1] -> r%u[2];\n", n - 2, n - 4, n - 3);
+	assert_int_equal(qrtx_qasm_parse(text, strlen(text), NULL, &c, &err), 0);
+	assert_int_equal(c->nqregs, n / 2);
+	assert_int_equal(c->ncregs, n / 2);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct qrtx_reg *r, *other;
+
+		sprintf(name, "r%u", i);
+		r = i % 2 ? qrtx_circuit_find_creg(c, name) : qrtx_circuit_find_qreg(c, name);
+		other = i % 2 ? qrtx_circuit_find_qreg(c, name) : qrtx_circuit_find_creg(c, name);
+		assert_non_null(r);
+		assert_null(other);
+		assert_string_equal(r->name, name);
+		assert_int_equal(r->size, 1 + i % 3);
+		assert_ptr_equal(r, i % 2 ? &c->cregs[i / 2] : &c->qregs[i / 2]);
+	}
+	assert_null(qrtx_circuit_find_qreg(c, "r20000"));
+	assert_int_equal(qrtx_circuit_add_qreg(c, "r0", 1), -EEXIST);
+	assert_int_equal(qrtx_circuit_add_creg(c, "r1", 1), -EEXIST);
+	assert_int_equal(qrtx_circuit_add_creg(c, "r0", 1), 0);	/* the other kind */
+	assert_int_equal(c->nops, 2);
+	assert_int_equal(c->ops[0].qubits[0], qrtx_circuit_find_qreg(c, "r19998")->offset);
+	qrtx_circuit_free(c);
+	c = NULL;
+	sprintf(p, "qreg r%u[1];\n", n / 2 + 1);
+	qrtx_error_clear(&err);
+	assert_int_equal(qrtx_qasm_parse(text, strlen(text), NULL, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "is already declared"));
+	free(text);
+}
+
 static void test_register_declarations(void **state)
 {
 	struct qrtx_circuit *c;
@@ -911,6 +956,7 @@ int main(void)
 		cmocka_unit_test(test_bad_operands),
 		cmocka_unit_test(test_arity),
 		cmocka_unit_test(test_register_declarations),
+		cmocka_unit_test(test_many_registers),
 		cmocka_unit_test(test_gate_definitions),
 		cmocka_unit_test(test_gate_body_evaluation_errors),
 		cmocka_unit_test(test_shadowing_library),

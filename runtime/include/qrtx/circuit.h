@@ -81,6 +81,9 @@ struct qrtx_circuit {
 	size_t nexprs, exprs_cap;
 	char (*symbols)[QRTX_NAME_MAX];	/* free parameters, in first-use order */
 	uint32_t nsymbols;
+	/* private to circuit.c: both kinds of register by name */
+	uint32_t *reg_hash;
+	size_t reg_hash_cap;
 };
 
 /* All return 0 or -errno (-ENOMEM, -EINVAL). */
