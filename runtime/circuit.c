@@ -23,7 +23,8 @@ void qrtx_circuit_free(struct qrtx_circuit *c)
 	free(c->ops);
 	free(c->exprs);
 	free(c->symbols);
-	free(c->reg_hash);
+	free(c->reg_index.slot);
+	free(c->sym_index.slot);
 	free(c);
 }
 
@@ -48,15 +49,17 @@ static int grow(void *arr, size_t *cap, size_t n, size_t elem)
 }
 
 /*
- * Registers by name, both kinds in one open-addressing table (a power of
- * two, at least twice as many slots as registers): an entry is 1 + the
- * register's index, with REG_CLASSICAL set for classical ones. Files with
- * thousands of registers made every declaration and every operand a scan
- * of all of them.
+ * Names found by hash: files with thousands of registers or symbols made
+ * every declaration and every use a scan of all of them. An index is an
+ * open-addressing table (a power of two, at least twice as many slots as
+ * entries) of nonzero ids: a register's is 1 + its index, with
+ * REG_CLASSICAL set for classical ones; a symbol's is 1 + its index. A
+ * symbol dropped by a failed parse may leave its id behind: lookups check
+ * the name (and that the id is still in range), and a rebuild drops it.
  */
 #define REG_CLASSICAL (1u << 31)
 
-static size_t reg_name_hash(const char *name)
+static size_t name_hash(const char *name)
 {
 	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
 
@@ -65,36 +68,86 @@ static size_t reg_name_hash(const char *name)
 	return (size_t)h;
 }
 
-static const struct qrtx_reg *reg_of(const struct qrtx_circuit *c, uint32_t e)
+static const struct qrtx_reg *reg_of(const struct qrtx_circuit *c, uint32_t id)
 {
-	uint32_t i = (e & ~REG_CLASSICAL) - 1;
+	uint32_t i = (id & ~REG_CLASSICAL) - 1;
 
-	return e & REG_CLASSICAL ? &c->cregs[i] : &c->qregs[i];
+	return id & REG_CLASSICAL ? &c->cregs[i] : &c->qregs[i];
 }
 
-static void reg_put(struct qrtx_circuit *c, uint32_t e)
+/* The name of id in index ix of c; NULL for a symbol no longer there. */
+static const char *id_name(const struct qrtx_circuit *c, const struct qrtx_name_index *ix,
+			   uint32_t id)
 {
-	size_t mask = c->reg_hash_cap - 1, h = reg_name_hash(reg_of(c, e)->name) & mask;
+	if (ix == &c->reg_index)
+		return reg_of(c, id)->name;
+	return id - 1 < c->nsymbols ? c->symbols[id - 1] : NULL;
+}
 
-	while (c->reg_hash[h])
+static void index_put(const struct qrtx_circuit *c, struct qrtx_name_index *ix, uint32_t id)
+{
+	size_t mask = ix->cap - 1, h = name_hash(id_name(c, ix, id)) & mask;
+
+	while (ix->slot[h])
 		h = (h + 1) & mask;
-	c->reg_hash[h] = e;
+	ix->slot[h] = id;
+	ix->used++;
+}
+
+/* The id of name in ix whose kind bits are kind (0 for symbols), or 0. */
+static uint32_t index_find(const struct qrtx_circuit *c, const struct qrtx_name_index *ix,
+			   const char *name, uint32_t kind)
+{
+	size_t mask = ix->cap - 1;
+
+	if (!ix->cap)
+		return 0;
+	for (size_t h = name_hash(name) & mask; ix->slot[h]; h = (h + 1) & mask) {
+		uint32_t id = ix->slot[h];
+		const char *n = (id & REG_CLASSICAL) == kind ? id_name(c, ix, id) : NULL;
+
+		if (n && !strcmp(n, name))
+			return id;
+	}
+	return 0;
+}
+
+/* Room in ix for one more id; when short, rebuilt from the n ids there
+ * are now (1..n for symbols; quantum then classical registers). */
+static int index_room(struct qrtx_circuit *c, struct qrtx_name_index *ix, size_t n)
+{
+	size_t cap = 16;
+	uint32_t *t;
+
+	if (2 * (ix->used + 1) <= ix->cap)
+		return 0;
+	while (2 * (n + 1) > cap)
+		cap *= 2;
+	if (cap < ix->cap)
+		cap = ix->cap;
+	t = calloc(cap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	free(ix->slot);
+	ix->slot = t;
+	ix->cap = cap;
+	ix->used = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = i + 1;
+
+		if (ix == &c->reg_index && i >= c->nqregs)
+			id = (i - c->nqregs + 1) | REG_CLASSICAL;
+		index_put(c, ix, id);
+	}
+	return 0;
 }
 
 static const struct qrtx_reg *find_reg(const struct qrtx_circuit *c, bool classical,
 				       const char *name)
 {
-	size_t mask = c->reg_hash_cap - 1;
+	uint32_t id = index_find(c, &c->reg_index, name, classical ? REG_CLASSICAL : 0);
 
-	if (!c->reg_hash_cap)
-		return NULL;
-	for (size_t h = reg_name_hash(name) & mask; c->reg_hash[h]; h = (h + 1) & mask) {
-		uint32_t e = c->reg_hash[h];
-
-		if (!(e & REG_CLASSICAL) == !classical && !strcmp(reg_of(c, e)->name, name))
-			return reg_of(c, e);
-	}
-	return NULL;
+	return id ? reg_of(c, id) : NULL;
 }
 
 static int add_reg(struct qrtx_circuit *c, bool classical, const char *name, uint32_t size)
@@ -102,7 +155,7 @@ static int add_reg(struct qrtx_circuit *c, bool classical, const char *name, uin
 	struct qrtx_reg **regs = classical ? &c->cregs : &c->qregs;
 	uint32_t *nregs = classical ? &c->ncregs : &c->nqregs;
 	uint32_t *total = classical ? &c->nclbits : &c->nqubits;
-	size_t cap = *nregs, all = (size_t)c->nqregs + c->ncregs + 1;
+	size_t cap = *nregs;
 	struct qrtx_reg *r;
 
 	if (!name || !*name || strlen(name) >= QRTX_NAME_MAX || !size ||
@@ -110,29 +163,16 @@ static int add_reg(struct qrtx_circuit *c, bool classical, const char *name, uin
 		return -EINVAL;
 	if (find_reg(c, classical, name))
 		return -EEXIST;
-	if (grow(regs, &cap, *nregs + 1, sizeof(**regs)))
+	if (grow(regs, &cap, *nregs + 1, sizeof(**regs)) ||
+	    index_room(c, &c->reg_index, (size_t)c->nqregs + c->ncregs))
 		return -ENOMEM;
-	if (2 * all > c->reg_hash_cap) {
-		size_t ncap = c->reg_hash_cap ? 2 * c->reg_hash_cap : 16;
-		uint32_t *t = calloc(ncap, sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		free(c->reg_hash);
-		c->reg_hash = t;
-		c->reg_hash_cap = ncap;
-		for (uint32_t i = 0; i < c->nqregs; i++)
-			reg_put(c, i + 1);
-		for (uint32_t i = 0; i < c->ncregs; i++)
-			reg_put(c, (i + 1) | REG_CLASSICAL);
-	}
 	r = &(*regs)[(*nregs)++];
 	memset(r, 0, sizeof(*r));
 	strcpy(r->name, name);
 	r->offset = *total;
 	r->size = size;
 	*total += size;
-	reg_put(c, *nregs | (classical ? REG_CLASSICAL : 0));
+	index_put(c, &c->reg_index, *nregs | (classical ? REG_CLASSICAL : 0));
 	return 0;
 }
 
@@ -167,20 +207,30 @@ int qrtx_circuit_append(struct qrtx_circuit *c, const struct qrtx_op *op)
 int qrtx_circuit_symbol(struct qrtx_circuit *c, const char *name, uint32_t *index)
 {
 	size_t cap = c->nsymbols;
+	uint32_t id;
 
 	if (!name || !*name || strlen(name) >= QRTX_NAME_MAX)
 		return -EINVAL;
-	for (uint32_t i = 0; i < c->nsymbols; i++) {
-		if (!strcmp(c->symbols[i], name)) {
-			*index = i;
-			return 0;
-		}
+	id = index_find(c, &c->sym_index, name, 0);
+	if (id) {
+		*index = id - 1;
+		return 0;
 	}
-	if (grow(&c->symbols, &cap, c->nsymbols + 1, sizeof(*c->symbols)))
+	if (c->nsymbols >= REG_CLASSICAL - 1 ||
+	    grow(&c->symbols, &cap, c->nsymbols + 1, sizeof(*c->symbols)) ||
+	    index_room(c, &c->sym_index, c->nsymbols))
 		return -ENOMEM;
 	strcpy(c->symbols[c->nsymbols], name);
 	*index = c->nsymbols++;
+	index_put(c, &c->sym_index, c->nsymbols);
 	return 0;
+}
+
+int qrtx_circuit_find_symbol(const struct qrtx_circuit *c, const char *name)
+{
+	uint32_t id = name ? index_find(c, &c->sym_index, name, 0) : 0;
+
+	return id ? (int)(id - 1) : -1;
 }
 
 int32_t qrtx_circuit_add_expr(struct qrtx_circuit *c, const struct qrtx_expr *e)

@@ -1276,13 +1276,6 @@ static int unknown_symbol(struct gctx *g, const char *key)
 			clip(key, kb, sizeof(kb)), list);
 }
 
-static int find_symbol(const struct qrtx_circuit *c, const char *name)
-{
-	for (uint32_t i = 0; i < c->nsymbols; i++)
-		if (!strcmp(c->symbols[i], name))
-			return (int)i;
-	return -1;
-}
 
 /* Validate "parameters": names, types, and the sweep length (0: no
  * arrays, one point). */
@@ -1300,7 +1293,7 @@ static int check_bindings(struct gctx *g, const json_t *pub, const json_t *param
 		return fail(g, "expected an object of parameter values, got %s", type_name(params));
 	json_object_foreach((json_t *)params, key, v) {
 		push_key(g, params, key);
-		if (find_symbol(g->c, key) < 0)
+		if (qrtx_circuit_find_symbol(g->c, key) < 0)
 			return unknown_symbol(g, key);
 		if (json_is_array(v)) {
 			size_t n = json_array_size(v);

@@ -131,6 +131,47 @@ static void test_symbols(void **state)
 	qrtx_circuit_free(c);
 }
 
+/* Many symbols, found by name; those of a failed parse are forgotten
+ * (a later one may take their index) and can be made again. */
+static void test_many_symbols(void **state)
+{
+	struct qrtx_circuit *c = fresh();
+	struct qrtx_error err = { 0 };
+	char name[32];
+	uint32_t idx;
+	int32_t root;
+
+	(void)state;
+	for (uint32_t i = 0; i < 5000; i++) {
+		sprintf(name, "s%u", i);
+		assert_int_equal(qrtx_circuit_symbol(c, name, &idx), 0);
+		assert_int_equal(idx, i);
+	}
+	for (uint32_t i = 0; i < 5000; i += 7) {
+		sprintf(name, "s%u", i);
+		assert_int_equal(qrtx_circuit_find_symbol(c, name), (int)i);
+		assert_int_equal(qrtx_circuit_symbol(c, name, &idx), 0);
+		assert_int_equal(idx, i);
+	}
+	assert_int_equal(c->nsymbols, 5000);
+	assert_int_equal(qrtx_circuit_find_symbol(c, "s5000"), -1);
+	/* a parse that fails after naming two new symbols leaves none */
+	assert_int_not_equal(qrtx_expr_parse(c, "fresh1 + fresh2 +", &root, &err), 0);
+	assert_int_equal(c->nsymbols, 5000);
+	assert_int_equal(qrtx_circuit_find_symbol(c, "fresh1"), -1);
+	assert_int_equal(qrtx_circuit_find_symbol(c, "fresh2"), -1);
+	/* the index fresh1 had goes to another name; fresh2 comes back after */
+	assert_int_equal(qrtx_circuit_symbol(c, "other", &idx), 0);
+	assert_int_equal(idx, 5000);
+	assert_int_equal(qrtx_circuit_find_symbol(c, "fresh1"), -1);
+	assert_int_equal(qrtx_circuit_symbol(c, "fresh2", &idx), 0);
+	assert_int_equal(idx, 5001);
+	assert_int_equal(qrtx_circuit_find_symbol(c, "other"), 5000);
+	assert_int_equal(qrtx_circuit_find_symbol(c, "fresh2"), 5001);
+	assert_int_equal(qrtx_circuit_find_symbol(c, "s4999"), 4999);
+	qrtx_circuit_free(c);
+}
+
 static void test_eval_errors(void **state)
 {
 	static const char *const bad[] = {
@@ -352,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_functions),
 		cmocka_unit_test(test_symbols),
+		cmocka_unit_test(test_many_symbols),
 		cmocka_unit_test(test_eval_errors),
 		cmocka_unit_test(test_malformed_tree),
 		cmocka_unit_test(test_parse_errors),

@@ -81,9 +81,11 @@ struct qrtx_circuit {
 	size_t nexprs, exprs_cap;
 	char (*symbols)[QRTX_NAME_MAX];	/* free parameters, in first-use order */
 	uint32_t nsymbols;
-	/* private to circuit.c: both kinds of register by name */
-	uint32_t *reg_hash;
-	size_t reg_hash_cap;
+	/* private to circuit.c: registers (both kinds) and symbols by name */
+	struct qrtx_name_index {
+		uint32_t *slot;
+		size_t cap, used;
+	} reg_index, sym_index;
 };
 
 /* All return 0 or -errno (-ENOMEM, -EINVAL). */
@@ -97,6 +99,8 @@ const struct qrtx_reg *qrtx_circuit_find_creg(const struct qrtx_circuit *c, cons
 int qrtx_circuit_append(struct qrtx_circuit *c, const struct qrtx_op *op);
 /* Index of a symbol, added when new. */
 int qrtx_circuit_symbol(struct qrtx_circuit *c, const char *name, uint32_t *index);
+/* Index of a symbol, or -1 when the circuit has none of that name. */
+int qrtx_circuit_find_symbol(const struct qrtx_circuit *c, const char *name);
 /* Appends an expression node; returns its index or -ENOMEM. */
 int32_t qrtx_circuit_add_expr(struct qrtx_circuit *c, const struct qrtx_expr *e);
 /* Value of a parameter with the given symbol values (NULL when none). */
