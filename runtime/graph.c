@@ -1276,7 +1276,6 @@ static int unknown_symbol(struct gctx *g, const char *key)
 			clip(key, kb, sizeof(kb)), list);
 }
 
-
 /* Validate "parameters": names, types, and the sweep length (0: no
  * arrays, one point). */
 static int check_bindings(struct gctx *g, const json_t *pub, const json_t *params,

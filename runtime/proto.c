@@ -12,6 +12,15 @@
 
 #include "qrtx/proto.h"
 
+/* The frame's length, n payload bytes, big-endian at b[0..4). */
+static void put_len(unsigned char *b, size_t n)
+{
+	b[0] = (unsigned char)(n >> 24);
+	b[1] = (unsigned char)(n >> 16);
+	b[2] = (unsigned char)(n >> 8);
+	b[3] = (unsigned char)n;
+}
+
 int qrtx_proto_encode(const json_t *o, unsigned char **buf, size_t *len)
 {
 	char *s = json_dumps(o, JSON_COMPACT);
@@ -32,10 +41,7 @@ int qrtx_proto_encode(const json_t *o, unsigned char **buf, size_t *len)
 		free(s);
 		return -ENOMEM;
 	}
-	b[0] = (unsigned char)(n >> 24);
-	b[1] = (unsigned char)(n >> 16);
-	b[2] = (unsigned char)(n >> 8);
-	b[3] = (unsigned char)n;
+	put_len(b, n);
 	memcpy(b + 4, s, n);
 	free(s);
 	*buf = b;
@@ -67,14 +73,54 @@ int qrtx_proto_encode_tail(const json_t *o, const void *tail, size_t taillen,
 	}
 	memcpy(b + n, tail, taillen);
 	n += taillen;
-	b[0] = (unsigned char)((n - 4) >> 24);
-	b[1] = (unsigned char)((n - 4) >> 16);
-	b[2] = (unsigned char)((n - 4) >> 8);
-	b[3] = (unsigned char)(n - 4);
+	put_len(b, n - 4);
 out:
 	*buf = ret ? NULL : b;
 	*len = ret ? 0 : n;
 	return ret;
+}
+
+int qrtx_proto_encode_member(const json_t *o, const char *key, const char *raw,
+			     unsigned char **buf, size_t *len)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+	size_t hl = s ? strlen(s) : 0, kl = strlen(key), rl = strlen(raw), n;
+	unsigned char *b;
+
+	*buf = NULL;
+	*len = 0;
+	if (!s || hl < 2 || s[hl - 1] != '}') {
+		free(s);
+		return s ? -EINVAL : -ENOMEM;
+	}
+	/* {...} becomes {...,"key":raw}, or {"key":raw} from {} */
+	n = hl - 1 + (hl > 2) + kl + 3 + rl + 1;
+	if (n > QRTX_PROTO_MAX_FRAME) {
+		free(s);
+		return -EMSGSIZE;
+	}
+	b = malloc(n + 4);
+	if (!b) {
+		free(s);
+		return -ENOMEM;
+	}
+	put_len(b, n);
+	*buf = b;
+	*len = n + 4;
+	b += 4;
+	memcpy(b, s, hl - 1);
+	b += hl - 1;
+	if (hl > 2)
+		*b++ = ',';
+	*b++ = '"';
+	memcpy(b, key, kl);
+	b += kl;
+	*b++ = '"';
+	*b++ = ':';
+	memcpy(b, raw, rl);
+	b[rl] = '}';
+	free(s);
+	return 0;
 }
 
 json_t *qrtx_proto_parse_head(const unsigned char *payload, size_t len, size_t *used,

@@ -3085,48 +3085,28 @@ static void conn_send(uint32_t ci, json_t *msg)
 /*
  * Queue the reply r (taken) with "results": text as its last member, text
  * being a completed job's results.json as the worker wrote it (jansson's
- * output: one object). Spliced in as it is: parsing it only to write it
- * out again took more of the loop than the rest of the reply. -EMSGSIZE
+ * output: one object), put in as it is: parsing it only to write it out
+ * again took more of the loop than the rest of the reply. -EMSGSIZE
  * (nothing queued) when the frame would be too long, -ENOMEM (the
  * connection closes once its replies are out) when memory is short.
  */
 static int conn_send_results(uint32_t ci, json_t *r, const char *text)
 {
-	static const char key[] = ",\"results\":";
 	struct conn *c = d.conns[ci];
-	char *head = json_dumps(r, JSON_COMPACT);
-	size_t hl = head ? strlen(head) : 0, tl = strlen(text), n;
-	struct outbuf *b = NULL;
+	struct outbuf *b = calloc(1, sizeof(*b));
+	int ret = b ? qrtx_proto_encode_member(r, "results", text, &b->data, &b->len) : -ENOMEM;
 
 	json_decref(r);
-	if (!head || hl < 2 || head[hl - 1] != '}')
-		goto nomem;
-	n = hl - 1 + (sizeof(key) - 1) + tl + 1;
-	if (n > QRTX_PROTO_MAX_FRAME) {
-		free(head);
-		return -EMSGSIZE;
+	if (ret) {
+		free(b);
+		if (ret == -EMSGSIZE)
+			return ret;
+		c->close_after_send = true;
+		return -ENOMEM;
 	}
-	b = calloc(1, sizeof(*b));
-	if (!b || !(b->data = malloc(n + 4)))
-		goto nomem;
-	b->data[0] = (unsigned char)(n >> 24);
-	b->data[1] = (unsigned char)(n >> 16);
-	b->data[2] = (unsigned char)(n >> 8);
-	b->data[3] = (unsigned char)n;
-	memcpy(b->data + 4, head, hl - 1);
-	memcpy(b->data + 4 + hl - 1, key, sizeof(key) - 1);
-	memcpy(b->data + 4 + hl - 1 + sizeof(key) - 1, text, tl);
-	b->data[n + 3] = '}';
-	b->len = n + 4;
-	free(head);
 	sendq_append(&c->q, b);
 	arm_send(ci);
 	return 0;
-nomem:
-	free(b);
-	free(head);
-	c->close_after_send = true;
-	return -ENOMEM;
 }
 
 static void conn_close(uint32_t ci)

@@ -99,6 +99,43 @@ static void test_tail(void **state)
 	json_decref(o);
 }
 
+/* A member added as raw text: the frame parses to the object with it. */
+static void test_member(void **state)
+{
+	static const char raw[] = "{\"counts\":{\"00\":3,\"11\":5},\"s\":\"a\\\"}\"}";
+	json_t *o = json_pack("{s:b, s:{s:s}}", "ok", 1, "job", "id", "j1"), *back, *want;
+	unsigned char *b;
+	size_t n, need;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(qrtx_proto_encode_member(o, "results", raw, &b, &n), 0);
+	assert_int_equal(frame_len(b), n - 4);
+	assert_int_equal(qrtx_proto_frame(b, n, &need), 1);
+	assert_int_equal(need, n);
+	back = qrtx_proto_parse(b + 4, n - 4, err, sizeof(err));
+	assert_non_null(back);
+	want = json_deep_copy(o);
+	json_object_set_new(want, "results", json_loads(raw, 0, NULL));
+	assert_true(json_equal(want, back));
+	json_decref(want);
+	json_decref(back);
+	free(b);
+	/* into an empty object: no leading comma */
+	json_decref(o);
+	o = json_object();
+	assert_int_equal(qrtx_proto_encode_member(o, "r", "[1]", &b, &n), 0);
+	assert_int_equal(n - 4, strlen("{\"r\":[1]}"));
+	assert_memory_equal(b + 4, "{\"r\":[1]}", n - 4);
+	free(b);
+	/* not an object */
+	json_decref(o);
+	o = json_array();
+	assert_int_equal(qrtx_proto_encode_member(o, "r", "1", &b, &n), -EINVAL);
+	assert_null(b);
+	json_decref(o);
+}
+
 static void test_socket_tail(void **state)
 {
 	static const char tail[] = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\n";
@@ -134,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_tail),
+		cmocka_unit_test(test_member),
 		cmocka_unit_test(test_socket_tail),
 	};
 

@@ -60,6 +60,15 @@ int qrtx_proto_recv(int fd, json_t **out, char *errbuf, size_t errlen);
  */
 int qrtx_proto_encode_tail(const json_t *o, const void *tail, size_t taillen,
 			   unsigned char **buf, size_t *len);
+/*
+ * A frame of o's JSON (an object) with "key": raw added as its last
+ * member, raw being JSON text put in as it is: a document kept as text
+ * (key plain, needing no escapes) is not parsed only to be written out
+ * again. -EMSGSIZE when the frame would be too long, -EINVAL when o is
+ * not an object, -ENOMEM.
+ */
+int qrtx_proto_encode_member(const json_t *o, const char *key, const char *raw,
+			     unsigned char **buf, size_t *len);
 json_t *qrtx_proto_parse_head(const unsigned char *payload, size_t len, size_t *used,
 			      char *errbuf, size_t errlen);
 int qrtx_proto_send_tail(int fd, const json_t *o, const void *tail, size_t taillen);
