@@ -21,32 +21,36 @@ static void put_len(unsigned char *b, size_t n)
 	b[3] = (unsigned char)n;
 }
 
+/* A frame for n payload bytes, its length written: 0, -EMSGSIZE or
+ * -ENOMEM. */
+static int frame_new(size_t n, unsigned char **b)
+{
+	*b = NULL;
+	if (n == 0 || n > QRTX_PROTO_MAX_FRAME)
+		return -EMSGSIZE;
+	*b = malloc(n + 4);
+	if (!*b)
+		return -ENOMEM;
+	put_len(*b, n);
+	return 0;
+}
+
 int qrtx_proto_encode(const json_t *o, unsigned char **buf, size_t *len)
 {
 	char *s = json_dumps(o, JSON_COMPACT);
-	size_t n;
+	size_t n = s ? strlen(s) : 0;
 	unsigned char *b;
+	int ret = s ? frame_new(n, &b) : -ENOMEM;
 
 	*buf = NULL;
 	*len = 0;
-	if (!s)
-		return -ENOMEM;
-	n = strlen(s);
-	if (n == 0 || n > QRTX_PROTO_MAX_FRAME) {
-		free(s);
-		return -EMSGSIZE;
+	if (!ret) {
+		memcpy(b + 4, s, n);
+		*buf = b;
+		*len = n + 4;
 	}
-	b = malloc(n + 4);
-	if (!b) {
-		free(s);
-		return -ENOMEM;
-	}
-	put_len(b, n);
-	memcpy(b + 4, s, n);
 	free(s);
-	*buf = b;
-	*len = n + 4;
-	return 0;
+	return ret;
 }
 
 int qrtx_proto_encode_tail(const json_t *o, const void *tail, size_t taillen,
@@ -86,6 +90,7 @@ int qrtx_proto_encode_member(const json_t *o, const char *key, const char *raw,
 	char *s = json_dumps(o, JSON_COMPACT);
 	size_t hl = s ? strlen(s) : 0, kl = strlen(key), rl = strlen(raw), n;
 	unsigned char *b;
+	int ret;
 
 	*buf = NULL;
 	*len = 0;
@@ -95,16 +100,11 @@ int qrtx_proto_encode_member(const json_t *o, const char *key, const char *raw,
 	}
 	/* {...} becomes {...,"key":raw}, or {"key":raw} from {} */
 	n = hl - 1 + (hl > 2) + kl + 3 + rl + 1;
-	if (n > QRTX_PROTO_MAX_FRAME) {
+	ret = frame_new(n, &b);
+	if (ret) {
 		free(s);
-		return -EMSGSIZE;
+		return ret;
 	}
-	b = malloc(n + 4);
-	if (!b) {
-		free(s);
-		return -ENOMEM;
-	}
-	put_len(b, n);
 	*buf = b;
 	*len = n + 4;
 	b += 4;
