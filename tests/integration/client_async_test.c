@@ -644,11 +644,21 @@ static void test_close_in_flight(void)
 	json_decref(o);
 }
 
+/* Append line to out (size bytes, *len used) as a TAP comment, as much
+ * as fits: what an example printed, shown when it fails. */
+static void keep_line(char *out, size_t size, size_t *len, const char *line)
+{
+	*len += (size_t)snprintf(out + *len, size - *len, "#   %s", line);
+	if (*len >= size)
+		*len = size - 1;
+}
+
 static void test_examples(const char *argv0)
 {
 	const char *slash = strrchr(argv0, '/');
-	char path[1024], cmd[2400], line[512];
+	char path[1024], cmd[2400], line[512], out[4096] = "";
 	bool found = false, counts = false;
+	size_t out_len = 0;
 	FILE *p;
 	int st;
 
@@ -665,21 +675,30 @@ static void test_examples(const char *argv0)
 	while (p && fgets(line, sizeof(line), p)) {
 		found |= strstr(line, ": Completed") != NULL;
 		counts |= strstr(line, "  00: ") != NULL || strstr(line, "  11: ") != NULL;
+		keep_line(out, sizeof(out), &out_len, line);
 	}
 	st = p ? pclose(p) : -1;
 	ok(st == 0 && found && counts, "examples/client_blocking: submit, wait, counts (status %d)",
 	   st);
+	if (st != 0 || !found || !counts)
+		printf("# what it printed:\n%s", out);
 
 	snprintf(path, sizeof(path), "%.*s../../examples/client_async",
 		 slash ? (int)(slash - argv0 + 1) : 0, argv0);
 	snprintf(cmd, sizeof(cmd), "%s -n 40 -c 2 -s '%s' examples/bell.qasm 2>&1", path,
 		 sock_path);
 	found = false;
+	out[0] = 0;
+	out_len = 0;
 	p = popen(cmd, "r");
-	while (p && fgets(line, sizeof(line), p))
+	while (p && fgets(line, sizeof(line), p)) {
 		found |= strstr(line, "40 completed, 0 not") != NULL;
+		keep_line(out, sizeof(out), &out_len, line);
+	}
 	st = p ? pclose(p) : -1;
 	ok(st == 0 && found, "examples/client_async: 40 jobs over 2 connections (status %d)", st);
+	if (st != 0 || !found)
+		printf("# what it printed:\n%s", out);
 }
 
 static void test_daemon_killed(void)

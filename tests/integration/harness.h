@@ -95,7 +95,11 @@ static inline int finish(const char *dir)
 
 	printf("1..%d\n", ntest);
 	if (nfailed) {
-		printf("# kept for a look: %s (qrtxd.log, circuit_fs/)\n", dir);
+		printf("# kept for a look: %s (qrtxd.log, circuit_fs/); the log's end:\n", dir);
+		fflush(stdout);
+		snprintf(cmd, sizeof(cmd), "tail -n 25 %s/qrtxd.log | sed 's/^/#   /'", dir);
+		if (system(cmd))
+			printf("#   (no log)\n");
 		return 1;
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
