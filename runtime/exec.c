@@ -293,12 +293,47 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Turn per-shot outcomes into sorted counts. */
+/* Distinct outcomes counted by direct indexing when the values lie below
+ * this many (and below 2 x shots): a table of that many counters costs
+ * less than sorting the shots. */
+#define TALLY_DIRECT_MAX (1u << 20)
+
+/* Turn per-shot outcomes into counts sorted by outcome: through a table
+ * of counters when the outcomes' values are small (the usual case: a few
+ * classical bits), else by sorting a copy of the shots. */
 static int tally(const uint64_t *shots, uint64_t n, struct qrtx_pub_result *res)
 {
-	uint64_t *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	uint64_t any = 0, range, *sorted;
 	size_t distinct = 0;
 
+	for (uint64_t i = 0; i < n; i++)
+		any |= shots[i];
+	/* every value is below 2^(highest bit of any + 1) */
+	range = any ? 2ull << (63 - __builtin_clzll(any)) : 1;
+	if (range <= TALLY_DIRECT_MAX && range <= 2 * n + 64) {
+		uint64_t *c = calloc(range, sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		for (uint64_t i = 0; i < n; i++)
+			c[shots[i]]++;
+		for (uint64_t v = 0; v < range; v++)
+			distinct += c[v] != 0;
+		res->counts = calloc(distinct ? distinct : 1, sizeof(*res->counts));
+		if (!res->counts) {
+			free(c);
+			return -ENOMEM;
+		}
+		for (uint64_t v = 0; v < range; v++) {
+			if (c[v]) {
+				res->counts[res->ncounts].bits = v;
+				res->counts[res->ncounts++].count = c[v];
+			}
+		}
+		free(c);
+		return 0;
+	}
+	sorted = malloc((n ? n : 1) * sizeof(*sorted));
 	if (!sorted)
 		return -ENOMEM;
 	memcpy(sorted, shots, n * sizeof(*sorted));

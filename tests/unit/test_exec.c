@@ -98,6 +98,51 @@ static void test_seed_threads(void **state)
 	qrtx_job_spec_free(job);
 }
 
+/*
+ * Counts come out the same, sorted by outcome, whichever way they are
+ * tallied: by a table of counters (outcomes on low classical bits) or by
+ * sorting the shots (the same outcomes 34 bits higher: too wide a range
+ * for a table).
+ */
+static void test_tally(void **state)
+{
+	struct qrtx_job_spec *lo = job_of("OPENQASM 2.0; include \"qelib1.inc\";"
+		"qreg q[6]; creg c[40]; h q; ry(0.7) q[2]; cx q[2],q[4];"
+		"measure q[0] -> c[0]; measure q[1] -> c[1]; measure q[2] -> c[2];"
+		"measure q[3] -> c[3]; measure q[4] -> c[4]; measure q[5] -> c[5];", 3000);
+	struct qrtx_job_spec *hi = job_of("OPENQASM 2.0; include \"qelib1.inc\";"
+		"qreg q[6]; creg c[40]; h q; ry(0.7) q[2]; cx q[2],q[4];"
+		"measure q[0] -> c[34]; measure q[1] -> c[35]; measure q[2] -> c[36];"
+		"measure q[3] -> c[37]; measure q[4] -> c[38]; measure q[5] -> c[39];", 3000);
+	struct qrtx_pub_result a, b;
+	uint64_t sum = 0;
+
+	(void)state;
+	assert_int_equal(run(lo, 1, false, &a), 0);
+	assert_int_equal(run(hi, 1, false, &b), 0);
+	assert_int_equal(a.ncounts, b.ncounts);
+	assert_true(a.ncounts > 16);	/* (the state has 48 outcomes) */
+	for (size_t i = 0; i < a.ncounts; i++) {
+		assert_true(a.counts[i].count > 0);
+		assert_int_equal(a.counts[i].bits << 34, b.counts[i].bits);
+		assert_int_equal(a.counts[i].count, b.counts[i].count);
+		if (i)
+			assert_true(a.counts[i].bits > a.counts[i - 1].bits);
+		sum += a.counts[i].count;
+	}
+	assert_int_equal(sum, 3000);
+	qrtx_pub_result_free(&a);
+	qrtx_pub_result_free(&b);
+	/* One shot: one outcome, counted once. */
+	lo->shots = lo->pubs[0].shots = 1;
+	assert_int_equal(run(lo, 1, false, &a), 0);
+	assert_int_equal(a.ncounts, 1);
+	assert_int_equal(a.counts[0].count, 1);
+	qrtx_pub_result_free(&a);
+	qrtx_job_spec_free(lo);
+	qrtx_job_spec_free(hi);
+}
+
 /* Teleportation with classical feed-forward: the payload always arrives. */
 static void test_per_shot_if(void **state)
 {
@@ -341,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bit_order),
 		cmocka_unit_test(test_seed_threads),
+		cmocka_unit_test(test_tally),
 		cmocka_unit_test(test_per_shot_if),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_exact_probs),
