@@ -223,7 +223,8 @@ static int write_meta(const struct qrtx_run_opts *o, struct qrtx_store *s,
 	json_object_set_new(meta, "job_id", json_string(res->job_id));
 	json_object_set_new(meta, "state", json_string(qrtx_job_state_name(res->js.state)));
 	json_object_set_new(meta, "timestamps", ts);
-	json_object_set_new(meta, "executor", json_string("cpu"));
+	json_object_set_new(meta, "executor",
+			    json_string(strcmp(job->backend, "ideal@cuda") ? "cpu" : "cuda"));
 	json_object_set_new(meta, "backend", json_string(job->backend));
 	json_object_set_new(meta, "precision", json_string(precision_name(job->precision)));
 	json_object_set_new(meta, "seed", json_integer((json_int_t)res->seed));

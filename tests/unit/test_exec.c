@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "qrtx/exec.h"
+#include "qrtx/gpusv.h"
 #include "qrtx/pipeline.h"
 #include "qrtx/qasm.h"
 
@@ -286,9 +287,29 @@ static void test_pipeline_artifacts(void **state)
 	meta = json_loads(text, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(meta, "state")), "Completed");
 	assert_non_null(json_object_get(json_object_get(meta, "timestamps"), "Executing"));
+	assert_string_equal(json_string_value(json_object_get(meta, "executor")), "cpu");
 	json_decref(meta);
 	free(text);
 	qrtx_run_result_free(&res);
+	/* The same on the cuda executor (its host emulation): meta.json
+	 * names that executor. */
+	if (qrtx_gpu_built()) {
+		strcpy(job->backend, "ideal@cuda");
+		setenv("QRTX_CUDA_EMULATE", "1", 1);
+		assert_int_equal(qrtx_run_job(job, &o, &res, &err), 0);
+		unsetenv("QRTX_CUDA_EMULATE");
+		text = slurp(res.dir, "meta.json");
+		meta = json_loads(text, 0, NULL);
+		assert_string_equal(json_string_value(json_object_get(meta, "state")), "Completed");
+		assert_string_equal(json_string_value(json_object_get(meta, "backend")),
+				    "ideal@cuda");
+		assert_string_equal(json_string_value(json_object_get(meta, "executor")), "cuda");
+		json_decref(meta);
+		free(text);
+		qrtx_run_result_free(&res);
+	} else {
+		print_message("the cuda executor's meta.json not checked: built without CUDA\n");
+	}
 	qrtx_job_spec_free(job);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
