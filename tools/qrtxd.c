@@ -4097,9 +4097,16 @@ int main(int argc, char **argv)
 		struct rlimit rl;
 
 		/* Room for every chain's completions. */
-		p.flags = IORING_SETUP_CQSIZE;
+		p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN |
+			  IORING_SETUP_TASKRUN_FLAG;
 		p.cq_entries = 8 * NPFILES + 4 * RING_DEPTH;
 		ret = io_uring_queue_init_params(RING_DEPTH, &d.ring, &p);
+		if (ret == -EINVAL) {
+			memset(&p, 0, sizeof(p));
+			p.flags = IORING_SETUP_CQSIZE;
+			p.cq_entries = 8 * NPFILES + 4 * RING_DEPTH;
+			ret = io_uring_queue_init_params(RING_DEPTH, &d.ring, &p);
+		}
 		if (ret) {
 			logmsg("io_uring: %s", strerror(-ret));
 			return 1;
