@@ -347,6 +347,7 @@ static struct {
 	unsigned long fault_fsync_at[4];	/* and these file syncs (1-based) */
 	unsigned long nfsyncs;		/* file syncs completed so far */
 	bool fault_all_quick;		/* every job counts as quick */
+	unsigned int fault_same_ids;	/* job ids to draw as the last one */
 	/* persistence */
 	int cfs_fd;			/* circuit_fs/, for the ring's *at calls */
 	struct pfile pf[NPFILES];
@@ -2674,18 +2675,47 @@ static void on_metrics(unsigned int op, int res)
 /* --- requests ---------------------------------------------------------- */
 
 /* Time plus randomness, sortable by creation (as qrtx run's). */
+/* Whether some job the daemon knows (ended, removed or not) has id. */
+static bool id_taken(const char *id)
+{
+	if (!d.by_id_cap)
+		return false;
+	for (size_t m = id_hash(id) & (d.by_id_cap - 1); d.by_id[m];
+	     m = (m + 1) & (d.by_id_cap - 1))
+		if (!strcmp(d.jobs[d.by_id[m] - 1].id, id))
+			return true;
+	return false;
+}
+
+/*
+ * The time to the second and 32 random bits, drawn again while the id is
+ * one the daemon knows: at 5,000 jobs a second, two in the same second
+ * drew the same bits about once in 300 seconds, and the second job's
+ * directory could not be made (PersistError).
+ */
 static void new_job_id(char id[QRTX_JOB_ID_MAX])
 {
 	struct timespec ts;
 	struct tm tm;
 	uint32_t rnd;
+#ifdef QRTX_FAULTS
+	bool same = d.fault_same_ids > 0;
 
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint32_t)rand() ^ (uint32_t)d.seq;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(id, QRTX_JOB_ID_MAX, "%04d%02d%02d-%02d%02d%02d-%08x", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rnd);
+	d.fault_same_ids -= same;
+#endif
+	do {
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd = (uint32_t)rand() ^ (uint32_t)d.seq;
+#ifdef QRTX_FAULTS
+		if (same)
+			rnd = 0xc0ffee;
+		same = false;
+#endif
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		snprintf(id, QRTX_JOB_ID_MAX, "%04d%02d%02d-%02d%02d%02d-%08x", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rnd);
+	} while (id_taken(id));
 }
 
 static json_t *op_submit(uint32_t ci, json_t *req, json_t *id, uid_t uid)
@@ -4132,6 +4162,8 @@ int main(int argc, char **argv)
 	if (getenv("QRTX_FAULT_ALOG_FAILS"))
 		d.fault_alog_fails = (unsigned int)atoi(getenv("QRTX_FAULT_ALOG_FAILS"));
 	d.fault_all_quick = getenv("QRTX_FAULT_ALL_QUICK") != NULL;
+	if (getenv("QRTX_FAULT_SAME_IDS"))
+		d.fault_same_ids = (unsigned int)atoi(getenv("QRTX_FAULT_SAME_IDS"));
 	if (getenv("QRTX_FAULT_FSYNC_AT")) {
 		const char *p = getenv("QRTX_FAULT_FSYNC_AT");
 

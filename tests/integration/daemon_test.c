@@ -1404,6 +1404,47 @@ static bool ahead_of(struct qrtx_client *c, const char *id, const char *next, pi
 }
 
 /*
+ * Job ids that would repeat (test build: QRTX_FAULT_SAME_IDS makes the
+ * first draw of each of the next 6 ids the same 32 bits): submissions in
+ * the same second are all taken, under ids of their own, and complete;
+ * before ids were checked against the known ones, the second such
+ * submission was refused (its directory existed).
+ */
+static void test_same_ids(const char *faults)
+{
+	enum { N = 6 };
+	struct qrtx_reply_error re = { 0 };
+	struct qrtx_client *c;
+	char id[N][64];
+	json_t *job = NULL;
+	unsigned int taken = 0, done = 0, distinct = 0, drawn = 0;
+	int to;
+
+	if (!start_faulty(faults, "QRTX_FAULT_SAME_IDS", "6",
+			  "job ids drawn twice in one second are drawn again"))
+		return;
+	qrtx_client_connect(sock_path, &c, &re);
+	for (int i = 0; i < N; i++)
+		taken += !qrtx_client_submit(c, "qasm", "bell.qasm", bell, NULL, id[i], &re);
+	for (int i = 0; i < N && taken == N; i++) {
+		bool again = false;
+
+		for (int k = 0; k < i; k++)
+			again |= !strcmp(id[i], id[k]);
+		distinct += !again;
+		drawn += strstr(id[i], "-00c0ffee") != NULL;
+		if (!qrtx_client_wait(c, id[i], 30000, &job, &to, &re))
+			done += !strcmp(state_of(job), "Completed");
+		json_decref(job);
+		job = NULL;
+	}
+	ok(taken == N && distinct == N && done == N && drawn >= 1,
+	   "%d submissions whose ids were drawn alike: %u taken (%s), %u ids distinct, "
+	   "%u completed", N, taken, taken == N ? "none refused" : re.message, distinct, done);
+	qrtx_client_close(c);
+}
+
+/*
  * Jobs sent ahead to a busy worker (test build: QRTX_FAULT_ALL_QUICK
  * makes every job count as quick, so one goes ahead of a long one): a
  * cancel ends it at once without touching the running job; when the
@@ -1766,6 +1807,7 @@ int main(int argc, char **argv)
 		test_record_fails(faults);
 		test_sync_fails(faults);
 		test_ahead(faults);
+		test_same_ids(faults);
 	}
 	stop_daemon();
 	ok(stops > 0 && !unclean_stops, "every daemon stopped by SIGTERM exited 0 (%d of %d did "
