@@ -454,6 +454,47 @@ static void test_bad_requests(void)
 	json_decref(o);
 }
 
+/*
+ * A reader that falls behind: 60 list requests (answers of about 100 KiB
+ * each) sent, then nothing read for 0.4 s, so the daemon's sends stop
+ * part way through a frame with more frames queued behind it (which it
+ * then sends joined to the rest of that frame). Every answer arrives
+ * whole and in order, each the same list.
+ */
+static void test_slow_reader(void)
+{
+	enum { N = 60 };
+	struct qrtx_client_async *ac;
+	struct qrtx_reply_error e;
+	struct rec *r = calloc(N, sizeof(*r));
+	struct recs rs = { r, N };
+	unsigned int good = 0;
+	size_t len0 = 0;
+	bool gone = false;
+
+	if (!r || qrtx_client_async_open(&ring, sock_path, &ac, &e)) {
+		ok(false, "open: %s", r ? e.message : "out of memory");
+		free(r);
+		return;
+	}
+	for (int i = 0; i < N; i++)
+		qrtx_client_async_list(ac, NULL, record, &r[i]);
+	io_uring_submit(&ring);
+	usleep(400000);
+	drive(all_called, &rs, 60);
+	len0 = json_array_size(json_object_get(r[0].resp, "jobs"));
+	for (int i = 0; i < N; i++)
+		good += r[i].calls == 1 && !r[i].ret && (!i || r[i].seq > r[i - 1].seq) &&
+			json_array_size(json_object_get(r[i].resp, "jobs")) == len0;
+	ok(good == N && len0 >= 400,
+	   "a reader that falls behind: %u of %d list answers (%zu jobs each) whole and in order",
+	   good, N, len0);
+	qrtx_client_async_close(ac, set_flag, &gone);
+	drive(flag_set, &gone, 10);
+	rec_clear(r, N);
+	free(r);
+}
+
 /* Requests far larger than the socket's buffer: sent in parts, or in one
  * send the kernel finishes in parts; either way whole frames arrive. */
 static void test_big_requests(void)
@@ -807,6 +848,7 @@ int main(int argc, char **argv)
 	test_many_in_flight();
 	test_many_connections();
 	test_bad_requests();
+	test_slow_reader();
 	test_big_requests();
 	test_wait_and_cancel();
 	test_close_in_flight();
