@@ -293,9 +293,9 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Distinct outcomes counted by direct indexing when the values lie below
- * this many (and below 2 x shots): a table of that many counters costs
- * less than sorting the shots. */
+/* Outcomes counted by direct indexing when their values lie below this
+ * (and below 2 x shots): a table of that many counters costs less than
+ * sorting the shots. */
 #define TALLY_DIRECT_MAX (1u << 20)
 
 /* Turn per-shot outcomes into counts sorted by outcome: through a table
@@ -308,10 +308,12 @@ static int tally(const uint64_t *shots, uint64_t n, struct qrtx_pub_result *res)
 
 	for (uint64_t i = 0; i < n; i++)
 		any |= shots[i];
-	/* every value is below 2^(highest bit of any + 1) */
-	range = any ? 2ull << (63 - __builtin_clzll(any)) : 1;
-	if (range <= TALLY_DIRECT_MAX && range <= 2 * n + 64) {
-		uint64_t *c = calloc(range, sizeof(*c));
+	/* every value v has v | any == any, so v <= any */
+	if (any < TALLY_DIRECT_MAX && any < 2 * n + 64) {
+		uint64_t *c;
+
+		range = any + 1;
+		c = calloc(range, sizeof(*c));
 
 		if (!c)
 			return -ENOMEM;

@@ -347,7 +347,7 @@ static struct {
 	unsigned long fault_fsync_at[4];	/* and these file syncs (1-based) */
 	unsigned long nfsyncs;		/* file syncs completed so far */
 	bool fault_all_quick;		/* every job counts as quick */
-	unsigned int fault_same_ids;	/* job ids to draw as the last one */
+	unsigned int fault_same_ids;	/* next ids whose first draw is fixed */
 	/* persistence */
 	int cfs_fd;			/* circuit_fs/, for the ring's *at calls */
 	struct pfile pf[NPFILES];
@@ -2718,7 +2718,6 @@ static void on_metrics(unsigned int op, int res)
 
 /* --- requests ---------------------------------------------------------- */
 
-/* Time plus randomness, sortable by creation (as qrtx run's). */
 /* Whether some job the daemon knows (ended, removed or not) has id. */
 static bool id_taken(const char *id)
 {
@@ -2732,10 +2731,11 @@ static bool id_taken(const char *id)
 }
 
 /*
- * The time to the second and 32 random bits, drawn again while the id is
- * one the daemon knows: at 5,000 jobs a second, two in the same second
- * drew the same bits about once in 300 seconds, and the second job's
- * directory could not be made (PersistError).
+ * A new job id: the time to the second and 32 random bits (sortable by
+ * creation, as qrtx run's), drawn again while the id is one the daemon
+ * knows. At 5,000 jobs a second, two in the same second drew the same
+ * bits about once in 300 seconds, and the second job's directory could
+ * not be made (PersistError).
  */
 static void new_job_id(char id[QRTX_JOB_ID_MAX])
 {

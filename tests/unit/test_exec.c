@@ -134,6 +134,15 @@ static void test_tally(void **state)
 	assert_int_equal(sum, 3000);
 	qrtx_pub_result_free(&a);
 	qrtx_pub_result_free(&b);
+	/* The top classical bit of 64. */
+	qrtx_job_spec_free(hi);
+	hi = job_of("OPENQASM 2.0; include \"qelib1.inc\"; qreg q[2]; creg c[64]; x q[0];"
+		    "h q[1]; measure q[0] -> c[63]; measure q[1] -> c[0];", 500);
+	assert_int_equal(run(hi, 1, false, &b), 0);
+	assert_int_equal(b.ncounts, 2);
+	assert_true(b.counts[0].bits == 1ull << 63 && b.counts[1].bits == (1ull << 63 | 1));
+	assert_int_equal(b.counts[0].count + b.counts[1].count, 500);
+	qrtx_pub_result_free(&b);
 	/* One shot: one outcome, counted once. */
 	lo->shots = lo->pubs[0].shots = 1;
 	assert_int_equal(run(lo, 1, false, &a), 0);
