@@ -2370,19 +2370,26 @@ static void index_job(size_t ji)
 	}
 }
 
-static long find_job(const char *id, uid_t uid)
+/* The job with id, visible or not, or -1 (ids are unique: see
+ * new_job_id). */
+static long lookup_job(const char *id)
 {
-	size_t m;
-
 	if (!id || !d.by_id_cap)
 		return -1;
-	for (m = id_hash(id) & (d.by_id_cap - 1); d.by_id[m]; m = (m + 1) & (d.by_id_cap - 1)) {
-		const struct job *j = &d.jobs[d.by_id[m] - 1];
-
-		if (visible(j) && !strcmp(j->id, id) && (uid == 0 || j->uid == uid))
+	for (size_t m = id_hash(id) & (d.by_id_cap - 1); d.by_id[m];
+	     m = (m + 1) & (d.by_id_cap - 1))
+		if (!strcmp(d.jobs[d.by_id[m] - 1].id, id))
 			return (long)(d.by_id[m] - 1);
-	}
 	return -1;
+}
+
+static long find_job(const char *id, uid_t uid)
+{
+	long ji = lookup_job(id);
+
+	if (ji < 0 || !visible(&d.jobs[ji]) || (uid != 0 && d.jobs[ji].uid != uid))
+		return -1;
+	return ji;
 }
 
 /*
@@ -2718,18 +2725,6 @@ static void on_metrics(unsigned int op, int res)
 
 /* --- requests ---------------------------------------------------------- */
 
-/* Whether some job the daemon knows (ended, removed or not) has id. */
-static bool id_taken(const char *id)
-{
-	if (!d.by_id_cap)
-		return false;
-	for (size_t m = id_hash(id) & (d.by_id_cap - 1); d.by_id[m];
-	     m = (m + 1) & (d.by_id_cap - 1))
-		if (!strcmp(d.jobs[d.by_id[m] - 1].id, id))
-			return true;
-	return false;
-}
-
 /*
  * A new job id: the time to the second and 32 random bits (sortable by
  * creation, as qrtx run's), drawn again while the id is one the daemon
@@ -2759,7 +2754,7 @@ static void new_job_id(char id[QRTX_JOB_ID_MAX])
 		gmtime_r(&ts.tv_sec, &tm);
 		snprintf(id, QRTX_JOB_ID_MAX, "%04d%02d%02d-%02d%02d%02d-%08x", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rnd);
-	} while (id_taken(id));
+	} while (lookup_job(id) >= 0);	/* any job known, ended or removed */
 }
 
 static json_t *op_submit(uint32_t ci, json_t *req, json_t *id, uid_t uid)
